@@ -1,0 +1,121 @@
+"""Invites: bring people into organizations. ``create_app`` reads as a list of steps."""
+from pathlib import Path
+
+from flask import Flask, request
+from flask_login import current_user
+
+from invites.config import INSTANCE_DIR, Config
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def create_app(config=None):
+    """Build the app. ``config`` is a Config subclass or a dict of overrides.
+
+    Start-up does no network, migration or prompt.
+    """
+    app = Flask(
+        __name__,
+        template_folder=str(ROOT / "templates"),
+        static_folder=str(ROOT / "static"),
+        instance_path=str(INSTANCE_DIR),
+    )
+    configure(app, config)
+    register_extensions(app)
+    register_blueprints(app)
+    register_template_helpers(app)
+    register_response_headers(app)
+    from invites.errors import register_error_handlers
+    from invites.cli import register_commands
+
+    register_error_handlers(app)
+    register_commands(app)
+    return app
+
+
+def configure(app, config):
+    app.config.from_object(Config)
+    if isinstance(config, dict):
+        app.config.update(config)
+    elif config is not None:
+        app.config.from_object(config)
+    if not app.config.get("SECRET_KEY"):
+        if app.debug or app.testing:
+            app.config["SECRET_KEY"] = "development-only-secret"
+        else:
+            raise RuntimeError("Set SECRET_KEY in the environment (see README, Configuration).")
+    if app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite:///"):
+        Path(app.instance_path).mkdir(parents=True, exist_ok=True)
+    app.config.setdefault("MAIL_SUPPRESS_SEND", False)
+
+
+def register_extensions(app):
+    from invites.extensions import csrf, db, limiter, login_manager, mail, migrate
+
+    db.init_app(app)
+    migrate.init_app(app, db, directory=str(ROOT / "migrations"), render_as_batch=True)
+    csrf.init_app(app)
+    mail.init_app(app)
+    limiter.init_app(app)
+    login_manager.init_app(app)
+    login_manager.login_view = "accounts.login"
+    login_manager.login_message = "Log in to continue."
+    login_manager.login_message_category = "info"
+
+    from invites.accounts.models import User
+    import invites.models  # noqa: F401  (every model registered with the metadata)
+
+    @login_manager.user_loader
+    def load_user(user_id):
+        return db.session.get(User, int(user_id)) if user_id.isdigit() else None
+
+
+def register_blueprints(app):
+    from invites.accounts.routes import bp as accounts
+    from invites.activity.routes import bp as activity
+    from invites.groups.routes import bp as groups
+    from invites.mail.routes import bp as outbox
+    from invites.orgs.routes import bp as orgs
+
+    for blueprint in (accounts, orgs, groups, activity, outbox):
+        app.register_blueprint(blueprint)
+
+
+def register_template_helpers(app):
+    from invites import policy
+    from invites.orgs.models import Role
+    from invites.orgs.panels import visible_panels
+
+    @app.context_processor
+    def helpers():
+        def can(action, org, obj=None):
+            return policy.can(current_user, action, org, obj)
+
+        return {
+            "can": can,
+            "Role": Role,
+            "role_of": lambda org: policy.role_of(current_user, org),
+            "manage_panels": lambda org: visible_panels(current_user, org),
+        }
+
+
+def register_response_headers(app):
+    from invites.htmx import add_vary_header
+
+    csp = (
+        "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+        "connect-src 'self'; form-action 'self'; base-uri 'self'; frame-ancestors 'none'; "
+        "object-src 'none'"
+    )
+
+    @app.after_request
+    def security_headers(response):
+        response.headers.setdefault("Content-Security-Policy", csp)
+        response.headers.setdefault("X-Content-Type-Options", "nosniff")
+        response.headers.setdefault("Referrer-Policy", "same-origin")
+        response.headers.setdefault("X-Frame-Options", "DENY")
+        if request.is_secure:
+            response.headers.setdefault(
+                "Strict-Transport-Security", "max-age=31536000; includeSubDomains"
+            )
+        return add_vary_header(response)

@@ -1,0 +1,100 @@
+"""Accounts: registration, authentication, email verification (F1)."""
+from email_validator import EmailNotValidError, validate_email
+from flask import current_app
+from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
+from werkzeug.security import check_password_hash, generate_password_hash
+
+from invites.accounts.models import User
+from invites.errors import DomainError
+from invites.extensions import db
+from invites.mail.service import external_url, send_mail
+
+VERIFY_SALT = "verify-email"
+VERIFY_MAX_AGE = 7 * 24 * 3600
+# Checked against when the email is unknown, so a miss costs as long as a hit.
+_DUMMY_HASH = generate_password_hash("not-a-real-password")
+
+
+def normalize_email(raw):
+    """Trimmed, lower-cased, syntax-checked address (no DNS lookup).
+
+    Raises DomainError(field="email") when the address is not valid.
+    """
+    try:
+        # test_environment admits the reserved ".test" domain (the demo's addresses);
+        # like check_deliverability=False it also means no DNS lookup.
+        result = validate_email(
+            (raw or "").strip(), check_deliverability=False, test_environment=True
+        )
+    except EmailNotValidError as error:
+        raise DomainError(str(error), field="email") from error
+    return result.normalized.lower()
+
+
+def find_user_by_email(email):
+    return db.session.scalar(db.select(User).where(User.email == email.strip().lower()))
+
+
+def register_user(name, username, email, password, verified=False):
+    """Create an account. Refuses a taken email or username (case-insensitively)."""
+    email = normalize_email(email)
+    username = username.strip().lower()
+    if find_user_by_email(email) is not None:
+        # The registration form is public: say it is taken, as every site must for
+        # sign-up to work; login and join pages never reveal whether an address exists.
+        raise DomainError("An account with this email already exists. Log in instead.", "email")
+    if db.session.scalar(db.select(User.id).filter_by(username=username)):
+        raise DomainError("This username is taken.", "username")
+    user = User(name=name.strip(), username=username, email=email)
+    user.set_password(password)
+    if verified:
+        user.mark_verified()
+    db.session.add(user)
+    db.session.flush()
+    return user
+
+
+def authenticate(email, password):
+    """The user whose email and password match, else None (same cost either way)."""
+    try:
+        email = normalize_email(email)
+    except DomainError:
+        return None
+    user = find_user_by_email(email)
+    if user is None:
+        check_password_hash(_DUMMY_HASH, password)
+        return None
+    return user if user.check_password(password) else None
+
+
+def _serializer():
+    return URLSafeTimedSerializer(current_app.config["SECRET_KEY"], salt=VERIFY_SALT)
+
+
+def verification_token(user):
+    return _serializer().dumps({"uid": user.id, "email": user.email})
+
+
+def send_verification_email(user):
+    """Mail a link that proves the address; raises MailDeliveryError if it can't go."""
+    link = external_url("accounts.verify_email", token=verification_token(user))
+    send_mail(user.email, "Confirm your email address", "verify_email", user=user, link=link)
+
+
+def verify_email(token):
+    """Mark the token's account verified and return it.
+
+    Refuses an expired or forged token, or one issued for an address the account no
+    longer has.
+    """
+    try:
+        data = _serializer().loads(token, max_age=VERIFY_MAX_AGE)
+    except SignatureExpired as error:
+        raise DomainError("This confirmation link has expired. Ask for a new one.") from error
+    except BadSignature as error:
+        raise DomainError("This confirmation link is not valid.") from error
+    user = db.session.get(User, data.get("uid"))
+    if user is None or user.email != data.get("email"):
+        raise DomainError("This confirmation link is not valid.")
+    user.mark_verified()
+    return user

@@ -1,0 +1,34 @@
+"""Recording and reading the organization's activity log (F16)."""
+from sqlalchemy.orm import joinedload
+
+from invites.activity.models import Activity
+from invites.extensions import db
+
+
+def record(org, actor, verb, summary, target=None):
+    """Add one activity line; the caller commits with the change it describes.
+
+    ``summary`` completes the sentence that starts with the actor's name, e.g.
+    "changed Ann Lee's role from Member to Manager".
+    """
+    entry = Activity(
+        org_id=org.id,
+        actor_id=actor.id if actor is not None else None,
+        verb=verb,
+        summary=summary[:500],
+        target_type=type(target).__name__ if target is not None else None,
+        target_id=getattr(target, "id", None),
+    )
+    db.session.add(entry)
+    return entry
+
+
+def page_of_activity(org, page, per_page):
+    """Newest first, with each actor loaded in the same query (no N+1)."""
+    query = (
+        db.select(Activity)
+        .options(joinedload(Activity.actor))
+        .where(Activity.org_id == org.id)
+        .order_by(Activity.created_at.desc(), Activity.id.desc())
+    )
+    return db.paginate(query, page=page, per_page=per_page, error_out=False)

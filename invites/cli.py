@@ -1,0 +1,79 @@
+"""Operator commands: ``seed-demo`` and ``set-plan`` (``db upgrade`` comes from Flask-Migrate)."""
+import click
+from flask import Flask
+
+from invites.accounts.models import User
+from invites.accounts.service import register_user
+from invites.errors import DomainError
+from invites.extensions import db
+from invites.groups import service as groups
+from invites.groups.models import Group, JoinMethod
+from invites.orgs import service as orgs
+from invites.orgs.models import Membership, Organization, Plan, Role
+
+DEMO_PASSWORD = "demo-password"
+DEMO_ORG = "Acme Training"
+DEMO_PEOPLE = [
+    ("owner@demo.test", "owner", "Olivia Owner", Role.OWNER),
+    ("manager@demo.test", "manager", "Max Manager", Role.MANAGER),
+    ("member@demo.test", "member", "Mia Member", Role.MEMBER),
+    ("collaborator@demo.test", "collaborator", "Cole Collaborator", Role.COLLABORATOR),
+]
+DEMO_GROUPS = [("New Hires", JoinMethod.INVITE_ONLY), ("Safety Training", JoinMethod.OPEN)]
+
+
+def seed_demo():
+    """Create (or complete) the demo organization; safe to run again."""
+    users = {}
+    for email, username, name, _ in DEMO_PEOPLE:
+        user = db.session.scalar(db.select(User).filter_by(email=email))
+        if user is None:
+            user = register_user(name, username, email, DEMO_PASSWORD, verified=True)
+        users[email] = user
+    owner = users[DEMO_PEOPLE[0][0]]
+    org = db.session.scalar(db.select(Organization).filter_by(slug="acme-training"))
+    if org is None:
+        org = orgs.create_organization(
+            owner, DEMO_ORG, "acme-training",
+            "Onboarding and safety courses for Acme's teams and partners.",
+        )
+    org.plan = Plan.PREMIUM
+    for email, _, _, role in DEMO_PEOPLE:
+        user = users[email]
+        if db.session.scalar(db.select(Membership).filter_by(org_id=org.id, user_id=user.id)) is None:
+            db.session.add(Membership(org_id=org.id, user_id=user.id, role=role))
+    db.session.flush()
+    for name, method in DEMO_GROUPS:
+        group = db.session.scalar(db.select(Group).filter_by(org_id=org.id, name=name))
+        if group is None:
+            group = groups.create_group(org, owner, name, method)
+            groups.add_to_group(org, owner, group, users["manager@demo.test"], is_manager=True)
+            groups.add_to_group(org, owner, group, users["member@demo.test"])
+    db.session.commit()
+    return org
+
+
+def register_commands(app: Flask):
+    @app.cli.command("seed-demo")
+    def seed_demo_command():
+        """Create the demo organization "Acme Training" and its people (idempotent)."""
+        org = seed_demo()
+        click.echo(f"Demo organization: {org.name} (/o/{org.slug}, plan {org.plan})")
+        click.echo(f"Log in with any of these, password {DEMO_PASSWORD!r}:")
+        for email, _, _, role in DEMO_PEOPLE:
+            click.echo(f"  {email:<26} {Role.LABELS[role]}")
+
+    @app.cli.command("set-plan")
+    @click.argument("slug")
+    @click.argument("plan", type=click.Choice(Plan.ALL))
+    def set_plan_command(slug, plan):
+        """Put the organization SLUG on PLAN (premium or free)."""
+        org = db.session.scalar(db.select(Organization).filter_by(slug=slug))
+        if org is None:
+            raise click.ClickException(f"No organization with the slug {slug!r}.")
+        try:
+            orgs.set_plan(org, plan)
+        except DomainError as error:
+            raise click.ClickException(error.message) from error
+        db.session.commit()
+        click.echo(f"{org.name} is now on the {plan} plan.")

@@ -1,0 +1,45 @@
+from invites.clock import now
+from invites.extensions import db
+
+
+class JoinMethod:
+    OPEN = "open"
+    INVITE_ONLY = "invite_only"
+    REQUEST = "request"
+    LABELS = {OPEN: "Open", INVITE_ONLY: "Invite only", REQUEST: "Request"}
+    ALL = tuple(LABELS)
+
+
+class Group(db.Model):
+    __tablename__ = "groups"
+
+    id = db.Column(db.Integer, primary_key=True)
+    org_id = db.Column(db.ForeignKey("organizations.id", ondelete="CASCADE"), nullable=False)
+    name = db.Column(db.String(80), nullable=False)
+    join_method = db.Column(db.String(20), nullable=False, default=JoinMethod.INVITE_ONLY)
+    created_at = db.Column(db.DateTime, nullable=False, default=now)
+
+    org = db.relationship("Organization")
+
+    __table_args__ = (
+        db.UniqueConstraint("org_id", "name", name="uq_groups_org_name"),
+        db.CheckConstraint("join_method in ('open', 'invite_only', 'request')", name="join_method"),
+    )
+
+    @property
+    def join_method_label(self):
+        return JoinMethod.LABELS[self.join_method]
+
+
+class GroupMember(db.Model):
+    __tablename__ = "group_members"
+
+    group_id = db.Column(db.ForeignKey("groups.id", ondelete="CASCADE"), primary_key=True)
+    user_id = db.Column(db.ForeignKey("users.id", ondelete="CASCADE"), primary_key=True)
+    is_manager = db.Column(db.Boolean, nullable=False, default=False)
+    created_at = db.Column(db.DateTime, nullable=False, default=now)
+
+    group = db.relationship("Group")
+    user = db.relationship("User")
+
+    __table_args__ = (db.Index("ix_group_members_user", "user_id"),)

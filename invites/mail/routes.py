@@ -1,0 +1,44 @@
+"""The development outbox (F17): messages kept when no MAIL_SERVER is set."""
+import re
+
+from flask import Blueprint, abort, current_app, make_response, render_template
+from markupsafe import Markup, escape
+
+from invites.extensions import db
+from invites.mail.models import OutboxMessage
+from invites.orgs.loaders import page_number
+
+bp = Blueprint("outbox", __name__, url_prefix="/dev/outbox")
+URL_PATTERN = re.compile(r"https?://[^\s<>\"']+")
+
+
+@bp.before_request
+def only_in_development():
+    if not (current_app.debug or current_app.config.get("DEV_OUTBOX_PAGE")):
+        abort(404)
+
+
+def linkify(text):
+    """Escape the text, then make every URL in it a link."""
+    escaped = str(escape(text))
+    return Markup(URL_PATTERN.sub(lambda m: f'<a href="{m.group(0)}">{m.group(0)}</a>', escaped))
+
+
+@bp.route("")
+def index():
+    page = db.paginate(
+        db.select(OutboxMessage).order_by(OutboxMessage.id.desc()),
+        page=page_number(), per_page=20, error_out=False,
+    )
+    return render_template("mail/outbox.html", page=page, linkify=linkify)
+
+
+@bp.route("/<int:message_id>/html")
+def html(message_id):
+    message = db.session.get(OutboxMessage, message_id) or abort(404)
+    response = make_response(message.html_body)
+    # Mail HTML carries inline styles; allow those here, and nothing else.
+    response.headers["Content-Security-Policy"] = (
+        "default-src 'none'; style-src 'unsafe-inline'; img-src data:; frame-ancestors 'self'"
+    )
+    return response

@@ -1,0 +1,158 @@
+"""Rendering and sending mail (F17).
+
+Every message has an HTML and a text body rendered from ``templates/mail/<name>.html``
+and ``.txt``. With ``MAIL_SERVER`` set it goes out synchronously over SMTP; without it, it
+is kept in the outbox table that the development page lists.
+"""
+import smtplib
+from contextlib import contextmanager
+from urllib.parse import urljoin
+
+from flask import current_app, render_template, url_for
+from flask_mail import Connection, Message
+
+from invites.extensions import db
+from invites.mail.models import OutboxMessage
+
+
+class MailDeliveryError(Exception):
+    """Sending failed; ``str(error)`` is the reason to keep and show."""
+
+
+def external_url(endpoint, **values):
+    """An absolute URL for mail: PUBLIC_URL when set, else the request's host."""
+    public = current_app.config.get("PUBLIC_URL")
+    if public:
+        return urljoin(public.rstrip("/") + "/", url_for(endpoint, **values).lstrip("/"))
+    return url_for(endpoint, _external=True, **values)
+
+
+def build_message(to, subject, template, **context):
+    """A Message with both bodies; ``to`` is one address or a list of them."""
+    recipients = [to] if isinstance(to, str) else list(to)
+    context.setdefault("subject", subject)
+    return Message(
+        subject=subject,
+        recipients=recipients,
+        body=render_template(f"mail/{template}.txt", **context),
+        html=render_template(f"mail/{template}.html", **context),
+    )
+
+
+class _TimedConnection(Connection):
+    """Flask-Mail's connection with a socket timeout, so a stalled server can't hang us."""
+
+    def configure_host(self):
+        state = self.mail
+        timeout = current_app.config.get("MAIL_TIMEOUT", 10)
+        smtp_class = smtplib.SMTP_SSL if state.use_ssl else smtplib.SMTP
+        host = smtp_class(state.server, state.port, timeout=timeout)
+        if state.use_tls:
+            host.starttls()
+        if state.username and state.password:
+            host.login(state.username, state.password)
+        return host
+
+
+def _uses_outbox():
+    return not current_app.config.get("MAIL_SERVER")
+
+
+def _keep_in_outbox(message):
+    db.session.add(
+        OutboxMessage(
+            sender=str(message.sender or current_app.config["MAIL_DEFAULT_SENDER"]),
+            recipients=", ".join(message.recipients),
+            subject=message.subject,
+            text_body=message.body,
+            html_body=message.html,
+        )
+    )
+
+
+@contextmanager
+def connection():
+    """One SMTP session for many messages (or the outbox). Yields ``send(message)``.
+
+    ``send`` raises :class:`MailDeliveryError` for a message the server refused; the
+    connection is reopened for the next message if the failure dropped it.
+    """
+    if _uses_outbox():
+        yield _keep_in_outbox
+        return
+
+    state = current_app.extensions["mail"]
+    conn = _TimedConnection(state)
+    opened = False
+
+    def send(message):
+        nonlocal opened
+        try:
+            if not opened:
+                conn.__enter__()
+                opened = True
+            conn.send(message)
+        except smtplib.SMTPRecipientsRefused as error:
+            raise MailDeliveryError(_describe_refusal(error)) from error
+        except (smtplib.SMTPException, OSError) as error:
+            if isinstance(error, (smtplib.SMTPServerDisconnected, OSError)):
+                _close_quietly(conn)
+                opened = False
+            raise MailDeliveryError(_describe(error)) from error
+
+    try:
+        yield send
+    finally:
+        if opened:
+            _close_quietly(conn)
+
+
+def send_message(message):
+    """Send one message now; raises :class:`MailDeliveryError` on failure."""
+    with connection() as send:
+        send(message)
+
+
+def send_mail(to, subject, template, **context):
+    """Render and send in one step; raises :class:`MailDeliveryError` on failure."""
+    send_message(build_message(to, subject, template, **context))
+
+
+def _close_quietly(conn):
+    try:
+        if conn.host is not None:
+            conn.host.quit()
+    except (smtplib.SMTPException, OSError):
+        pass
+    conn.host = None
+
+
+def _describe(error):
+    if isinstance(error, smtplib.SMTPResponseException):
+        message = error.smtp_error
+        if isinstance(message, bytes):
+            message = message.decode("utf-8", "replace")
+        return f"{error.smtp_code} {message}"
+    if isinstance(error, TimeoutError):
+        return "The mail server did not answer in time."
+    if isinstance(error, ConnectionRefusedError):
+        return "The mail server refused the connection."
+    return str(error) or type(error).__name__
+
+
+def _describe_refusal(error):
+    reasons = []
+    for address, (code, message) in error.recipients.items():
+        text = message.decode("utf-8", "replace") if isinstance(message, bytes) else message
+        reasons.append(f"{address}: {code} {text}")
+    return "; ".join(reasons)
+
+
+__all__ = [
+    "MailDeliveryError",
+    "build_message",
+    "connection",
+    "external_url",
+    "send_mail",
+    "send_message",
+]

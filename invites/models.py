@@ -1,0 +1,6 @@
+"""Every model, imported in one place so Alembic and the app see the whole schema."""
+from invites.accounts.models import User  # noqa: F401
+from invites.activity.models import Activity  # noqa: F401
+from invites.groups.models import GroupMember, Group, JoinMethod  # noqa: F401
+from invites.mail.models import OutboxMessage  # noqa: F401
+from invites.orgs.models import Membership, Organization, Plan, Role  # noqa: F401

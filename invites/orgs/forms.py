@@ -1,0 +1,35 @@
+from flask_wtf import FlaskForm
+from wtforms import BooleanField, IntegerField, SelectField, StringField, TextAreaField
+from wtforms.validators import DataRequired, Length, NumberRange, Optional, Regexp
+
+from invites.orgs.models import Role
+
+SLUG_PATTERN = r"^[a-z0-9]+(?:-[a-z0-9]+)*$"
+
+
+class OrganizationForm(FlaskForm):
+    name = StringField("Organization name", validators=[DataRequired(), Length(max=120)])
+    slug = StringField(
+        "Short name for addresses",
+        description="Lower-case letters, digits and hyphens. Leave empty to derive it from the name.",
+        validators=[
+            Optional(),
+            Length(min=2, max=60),
+            Regexp(SLUG_PATTERN, message="Use lower-case letters, digits and single hyphens."),
+        ],
+    )
+    description = TextAreaField("Description", validators=[Optional(), Length(max=2000)])
+
+
+class RoleForm(FlaskForm):
+    role = SelectField("Role", choices=Role.choices())
+
+
+class PermissionsForm(FlaskForm):
+    managers_may_add_people = BooleanField("Managers")
+    members_may_add_people = BooleanField("Members")
+    require_group_on_invite = BooleanField("Invitations must add people to at least one group")
+    invitation_lifetime_days = IntegerField(
+        "Invitations expire after (days)",
+        validators=[DataRequired(), NumberRange(min=1, max=365)],
+    )

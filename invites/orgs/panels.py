@@ -1,0 +1,21 @@
+"""The "Organization Settings" panels of F2, in the order users know them."""
+from invites import policy
+
+# (label, endpoint or None while the feature is coming, policy action that shows it)
+PANELS = [
+    ("Members", "orgs.members", "members.view"),
+    ("Groups", "groups.index", "groups.manage"),
+    ("Invitations", None, "invitations.manage"),
+    ("Invite Links", None, "links.manage"),
+    ("Join Request Links", None, "join_requests.manage"),
+    ("Join Requests", None, "join_requests.manage"),
+    ("Join Web Page", None, "join_page.manage"),
+    ("Import Learners", None, "imports.manage"),
+    ("Permissions", "orgs.permissions", "settings.edit"),
+    ("Activity", "activity.index", "activity.view"),
+]
+
+
+def visible_panels(user, org):
+    """(label, endpoint) of each panel this user may open in ``org``."""
+    return [(label, endpoint) for label, endpoint, action in PANELS if policy.can(user, action, org)]

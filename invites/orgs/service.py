@@ -1,0 +1,222 @@
+"""Organizations, memberships and roles (F2, F3, F5, F6)."""
+import re
+import unicodedata
+
+from sqlalchemy import func
+from sqlalchemy.orm import joinedload
+
+from invites.accounts.models import User
+from invites.activity.service import record
+from invites.errors import DomainError
+from invites.extensions import db
+from invites.groups.models import Group, GroupMember
+from invites.orgs.models import Membership, Organization, Plan, Role
+
+RESERVED_SLUGS = {"new", "admin", "api", "static", "login", "logout", "register", "join", "o", "orgs"}
+
+
+def slugify(text):
+    ascii_text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode()
+    slug = re.sub(r"[^a-z0-9]+", "-", ascii_text.lower()).strip("-")
+    return slug[:60].strip("-")
+
+
+def _unique_slug(base):
+    base = base or "org"
+    taken = set(
+        db.session.scalars(
+            db.select(Organization.slug).where(
+                (Organization.slug == base) | Organization.slug.like(f"{base}-%")
+            )
+        )
+    )
+    if base not in taken and base not in RESERVED_SLUGS:
+        return base
+    n = 2
+    while f"{base}-{n}" in taken:
+        n += 1
+    return f"{base}-{n}"
+
+
+def create_organization(creator, name, slug=None, description=""):
+    """Create an organization with ``creator`` as its owner.
+
+    Refuses a slug that is reserved or already used.
+    """
+    name = name.strip()
+    if not name:
+        raise DomainError("Give the organization a name.", "name")
+    if slug:
+        slug = slug.strip().lower()
+        if slug in RESERVED_SLUGS:
+            raise DomainError("This short name is reserved; choose another.", "slug")
+        if db.session.scalar(db.select(Organization.id).filter_by(slug=slug)):
+            raise DomainError("This short name is taken; choose another.", "slug")
+    else:
+        slug = _unique_slug(slugify(name))
+    org = Organization(name=name, slug=slug, description=(description or "").strip())
+    db.session.add(org)
+    db.session.flush()
+    db.session.add(Membership(org_id=org.id, user_id=creator.id, role=Role.OWNER))
+    record(org, creator, "org.created", f"created the organization {name}", org)
+    return org
+
+
+def memberships_of(user):
+    """The user's memberships with their organizations, by organization name."""
+    return db.session.scalars(
+        db.select(Membership)
+        .options(joinedload(Membership.org))
+        .join(Membership.org)
+        .where(Membership.user_id == user.id)
+        .order_by(func.lower(Organization.name))
+    ).all()
+
+
+def page_of_members(org, page, per_page, search=None):
+    """Members with their accounts, owners first, then by name; one query per page."""
+    rank = db.case({r: i for i, r in enumerate(Role.ALL)}, value=Membership.role)
+    query = (
+        db.select(Membership)
+        .options(joinedload(Membership.user))
+        .join(Membership.user)
+        .where(Membership.org_id == org.id)
+        .order_by(rank, func.lower(User.name), Membership.id)
+    )
+    if search:
+        pattern = f"%{search.strip().lower()}%"
+        query = query.where(
+            func.lower(User.name).like(pattern)
+            | func.lower(User.username).like(pattern)
+            | User.email.like(pattern)
+        )
+    return db.paginate(query, page=page, per_page=per_page, error_out=False)
+
+
+def _lock_org(org):
+    """Serialize changes to an organization's owners (a row lock on PostgreSQL)."""
+    db.session.execute(
+        db.select(Organization.id).where(Organization.id == org.id).with_for_update()
+    )
+
+
+def _owner_count(org):
+    return db.session.scalar(
+        db.select(func.count()).select_from(Membership).filter_by(org_id=org.id, role=Role.OWNER)
+    )
+
+
+def _refuse_losing_last_owner(org, membership, message):
+    if membership.role == Role.OWNER:
+        _lock_org(org)
+        if _owner_count(org) <= 1:
+            raise DomainError(message)
+
+
+def change_role(org, actor, membership, new_role):
+    """Give ``membership`` a new role.
+
+    Refuses an unknown role, a role above the actor's own, and demoting the last owner.
+    """
+    if new_role not in Role.ALL:
+        raise DomainError("Choose one of the listed roles.", "role")
+    actor_role = db.session.scalar(
+        db.select(Membership.role).filter_by(org_id=org.id, user_id=actor.id)
+    )
+    if actor_role is None or Role.rank(new_role) > Role.rank(actor_role):
+        raise DomainError("You cannot grant a role above your own.", "role")
+    old_role = membership.role
+    if new_role == old_role:
+        return membership
+    if Role.rank(new_role) < Role.rank(old_role):
+        _refuse_losing_last_owner(
+            org, membership, "An organization needs at least one owner: make someone else owner first."
+        )
+    membership.role = new_role
+    record(
+        org,
+        actor,
+        "member.role_changed",
+        f"changed {membership.user.name}'s role from {Role.LABELS[old_role]} to {Role.LABELS[new_role]}",
+        membership,
+    )
+    return membership
+
+
+def _remove_membership(org, membership):
+    group_ids = db.select(Group.id).where(Group.org_id == org.id)
+    db.session.execute(
+        db.delete(GroupMember)
+        .where(GroupMember.user_id == membership.user_id, GroupMember.group_id.in_(group_ids))
+        .execution_options(synchronize_session=False)
+    )
+    db.session.delete(membership)
+
+
+def remove_member(org, actor, membership):
+    """Remove someone from the organization and its groups. Refuses the last owner."""
+    _refuse_losing_last_owner(org, membership, "The last owner cannot be removed.")
+    name = membership.user.name
+    _remove_membership(org, membership)
+    record(org, actor, "member.removed", f"removed {name} from the organization", membership)
+
+
+def leave_organization(org, membership):
+    """The member leaves by themselves. Refuses the last owner."""
+    _refuse_losing_last_owner(
+        org, membership, "You are the last owner: make someone else owner before leaving."
+    )
+    user = membership.user
+    _remove_membership(org, membership)
+    record(org, user, "member.left", "left the organization", membership)
+
+
+def update_permissions(org, actor, *, managers_may_add_people, members_may_add_people,
+                       require_group_on_invite, invitation_lifetime_days):
+    """Change the "who may add new people" switches and invitation settings (F5)."""
+    labels = {
+        "managers_may_add_people": "managers may add new people",
+        "members_may_add_people": "members may add new people",
+        "require_group_on_invite": "invitations require a group",
+        "invitation_lifetime_days": "invitation lifetime (days)",
+    }
+    new_values = {
+        "managers_may_add_people": bool(managers_may_add_people),
+        "members_may_add_people": bool(members_may_add_people),
+        "require_group_on_invite": bool(require_group_on_invite),
+        "invitation_lifetime_days": int(invitation_lifetime_days),
+    }
+    if not 1 <= new_values["invitation_lifetime_days"] <= 365:
+        raise DomainError("Choose between 1 and 365 days.", "invitation_lifetime_days")
+    changes = []
+    for key, value in new_values.items():
+        old = getattr(org, key)
+        if old != value:
+            setattr(org, key, value)
+            changes.append(f"{labels[key]}: {_show(old)} → {_show(value)}")
+    if changes:
+        record(org, actor, "settings.changed", "changed settings: " + "; ".join(changes), org)
+    return changes
+
+
+def _show(value):
+    if isinstance(value, bool):
+        return "on" if value else "off"
+    return str(value)
+
+
+def set_plan(org, plan):
+    """Put the organization on a plan (F6); the operator's CLI command calls this."""
+    if plan not in Plan.ALL:
+        raise DomainError(f"Unknown plan {plan!r}: use one of {', '.join(Plan.ALL)}.")
+    old = org.plan
+    org.plan = plan
+    if old != plan:
+        record(org, None, "plan.changed", f"changed the plan from {old} to {plan}", org)
+    return org
+
+
+def require_premium(org):
+    """Raise DomainError unless the organization is on the premium plan."""
+    if not org.is_premium:
+        raise DomainError("This feature is part of the premium plan.")

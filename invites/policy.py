@@ -1,0 +1,137 @@
+"""The one answer to "may this user do this here?" (SPEC F3–F5).
+
+Routes ask :func:`can` (or :func:`require`, which aborts with 403) after loading the
+organization and object; templates ask it only to hide buttons the route would refuse.
+Every rule is a small function of (role, org, obj) so the table below reads as the spec.
+"""
+from flask import abort
+
+from invites.extensions import db
+from invites.groups.models import Group, GroupMember
+from invites.orgs.models import Membership, Role
+
+OWNER, MANAGER, MEMBER, COLLABORATOR = Role.OWNER, Role.MANAGER, Role.MEMBER, Role.COLLABORATOR
+STAFF = {OWNER, MANAGER}
+
+
+def role_of(user, org):
+    """The user's role in ``org``, or None. Cached on the user object per request."""
+    if user is None or not getattr(user, "is_authenticated", False) or org is None:
+        return None
+    cache = user.__dict__.setdefault("_roles", {})
+    if org.id not in cache:
+        cache[org.id] = db.session.scalar(
+            db.select(Membership.role).filter_by(org_id=org.id, user_id=user.id)
+        )
+    return cache[org.id]
+
+
+def forget_roles(user):
+    """Drop the per-request role cache after a role changed."""
+    user.__dict__.pop("_roles", None)
+
+
+def may_add_new_people(role, org):
+    """F5: owners always; managers and members when the organization's switch allows."""
+    if role == OWNER:
+        return True
+    if role == MANAGER:
+        return org.managers_may_add_people
+    if role == MEMBER:
+        return org.members_may_add_people
+    return False
+
+
+def _is_group_manager(user, group):
+    return group is not None and db.session.scalar(
+        db.select(GroupMember.is_manager).filter_by(group_id=group.id, user_id=user.id)
+    ) is True
+
+
+def _invite_to_group(user, role, org, group):
+    """Staff invite into any group; a group's managers into theirs; collaborators never."""
+    if role in STAFF:
+        return True
+    if role == MEMBER:
+        return _is_group_manager(user, group)
+    return False
+
+
+def _change_role(user, role, org, membership):
+    # Owners change anyone's role but their own demotion goes through the last-owner rule
+    # in the service; nobody else changes roles.
+    return role == OWNER
+
+
+def _leave(user, role, org, obj):
+    return role is not None
+
+
+# action -> rule(user, role, org, obj) -> bool. Role is None for non-members.
+RULES = {
+    "org.view": lambda u, r, o, x: r is not None,
+    "org.manage": lambda u, r, o, x: r in STAFF,
+    "org.leave": _leave,
+    "members.view": lambda u, r, o, x: r in STAFF,
+    "members.change_role": _change_role,
+    "members.remove": lambda u, r, o, x: r == OWNER,
+    "groups.view": lambda u, r, o, x: r is not None,
+    "groups.manage": lambda u, r, o, x: r in STAFF,
+    "groups.invite": lambda u, r, o, x: _invite_to_group(u, r, o, x),
+    "people.add_new": lambda u, r, o, x: may_add_new_people(r, o),
+    "people.invite": lambda u, r, o, x: r in STAFF or _invite_to_any_group(u, r, o),
+    "settings.edit": lambda u, r, o, x: r == OWNER,
+    "activity.view": lambda u, r, o, x: r == OWNER,
+    "invitations.manage": lambda u, r, o, x: r in STAFF,
+    "links.manage": lambda u, r, o, x: r in STAFF,
+    "join_requests.manage": lambda u, r, o, x: r in STAFF,
+    "join_page.manage": lambda u, r, o, x: r == OWNER,
+    "imports.manage": lambda u, r, o, x: r in STAFF,
+}
+
+
+def _invite_to_any_group(user, role, org):
+    """A member who manages at least one group may open the invite form for it."""
+    if role == MEMBER:
+        if org.members_may_add_people:
+            return True
+        return db.session.scalar(
+            db.select(GroupMember.group_id)
+            .join(Group, Group.id == GroupMember.group_id)
+            .where(
+                Group.org_id == org.id,
+                GroupMember.user_id == user.id,
+                GroupMember.is_manager.is_(True),
+            )
+            .limit(1)
+        ) is not None
+    return False
+
+
+def can(user, action, org, obj=None):
+    """True when ``user`` may perform ``action`` in ``org`` (on ``obj`` if given)."""
+    try:
+        rule = RULES[action]
+    except KeyError:  # a typo must not silently allow or deny
+        raise ValueError(f"unknown policy action {action!r}") from None
+    role = role_of(user, org)
+    if role is None and action != "org.view":
+        return False
+    return bool(rule(user, role, org, obj))
+
+
+def require(user, action, org, obj=None):
+    """Abort with 403 unless :func:`can` allows; 404 for non-members so org existence
+    inside someone else's tenancy is not confirmed by a different answer."""
+    if role_of(user, org) is None:
+        abort(404)
+    if not can(user, action, org, obj):
+        abort(403)
+
+
+def assignable_roles(user, org):
+    """Roles this user may grant in ``org``: never above their own (F3)."""
+    role = role_of(user, org)
+    if role is None or role == COLLABORATOR:
+        return []
+    return [value for value, _ in Role.choices(at_most=role)]

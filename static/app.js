@@ -1,0 +1,41 @@
+// Send the CSRF token with every htmx request (Flask-WTF reads X-CSRFToken).
+// No inline scripts anywhere: this file is the page's only script besides htmx.
+document.addEventListener("htmx:configRequest", function (event) {
+  var meta = document.querySelector('meta[name="csrf-token"]');
+  if (meta) {
+    event.detail.headers["X-CSRFToken"] = meta.content;
+  }
+});
+
+// With JavaScript on, buttons that exist only for no-JS use can hide.
+document.documentElement.classList.add("js");
+
+// Copy buttons: <button data-copy="#field-id">; says "Copied" for a moment.
+document.addEventListener("click", function (event) {
+  var button = event.target.closest("[data-copy]");
+  if (!button) return;
+  var field = document.querySelector(button.getAttribute("data-copy"));
+  if (!field) return;
+  var text = field.value || field.textContent;
+  var done = function () {
+    var original = button.textContent;
+    button.textContent = "Copied";
+    setTimeout(function () { button.textContent = original; }, 2000);
+  };
+  if (navigator.clipboard && window.isSecureContext) {
+    navigator.clipboard.writeText(text).then(done, function () { field.select(); });
+  } else {
+    field.select();
+    document.execCommand("copy");
+    done();
+  }
+});
+
+// A row swapped in by htmx after an error keeps the page's flash area current.
+document.addEventListener("htmx:responseError", function (event) {
+  var flashes = document.getElementById("flashes");
+  if (flashes) {
+    flashes.innerHTML = '<p class="flash flash-error">The action failed (' +
+      event.detail.xhr.status + '). Reload the page and try again.</p>';
+  }
+});

@@ -1,0 +1,126 @@
+"""Helpers the fixtures in conftest.py are built from."""
+import email
+import email.policy
+import re
+import socket
+import threading
+from pathlib import Path
+
+from flask.testing import FlaskClient
+
+AXE_PATH = Path(__file__).parent / "vendor" / "axe.min.js"
+CSRF_META = re.compile(r'<meta name="csrf-token" content="([^"]+)"')
+URL = re.compile(r"https?://[^\s<>\"']+")
+
+
+def free_port():
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+class FormClient(FlaskClient):
+    """A test client that fills in the CSRF token the way a browser's form would."""
+
+    def csrf_token(self):
+        html = self.get("/").get_data(as_text=True)
+        return CSRF_META.search(html).group(1)
+
+    def post_form(self, url, data=None, htmx=False, headers=None, **kwargs):
+        data = dict(data or {})
+        data.setdefault("csrf_token", self.csrf_token())
+        headers = dict(headers or {})
+        if htmx:
+            headers["HX-Request"] = "true"
+        return self.post(url, data=data, headers=headers, **kwargs)
+
+
+class SMTPSink:
+    """What a real SMTP server (aiosmtpd) received, and switches to make it misbehave.
+
+    ``fail_with(rule)``: ``rule(n, envelope)`` returns an SMTP reply such as
+    ``"550 mailbox unavailable"`` to refuse the n-th message (1-based), or None to accept.
+    """
+
+    def __init__(self):
+        self.messages = []
+        self.sessions = []
+        self.attempts = 0
+        self._rule = None
+        self._lock = threading.Lock()
+
+    def fail_with(self, rule):
+        self._rule = rule
+
+    async def handle_DATA(self, server, session, envelope):
+        with self._lock:
+            self.attempts += 1
+            n = self.attempts
+        if self._rule is not None:
+            reply = self._rule(n, envelope)
+            if reply:
+                return reply
+        message = email.message_from_bytes(envelope.content, policy=email.policy.default)
+        with self._lock:
+            self.messages.append(message)
+            self.sessions.append(id(session))
+        return "250 Message accepted for delivery"
+
+    @property
+    def connection_count(self):
+        return len(set(self.sessions))
+
+    def to(self, address):
+        """Messages whose To header contains ``address``."""
+        return [m for m in self.messages if address in m["To"]]
+
+    @staticmethod
+    def text(message):
+        return message.get_body(preferencelist=("plain",)).get_content()
+
+    @staticmethod
+    def html(message):
+        return message.get_body(preferencelist=("html",)).get_content()
+
+    @classmethod
+    def links(cls, message):
+        return URL.findall(cls.text(message))
+
+
+def start_smtp_server(sink):
+    from aiosmtpd.controller import Controller
+
+    controller = Controller(sink, hostname="127.0.0.1", port=free_port())
+    controller.start()
+    return controller
+
+
+def serve_in_thread(app):
+    """Serve ``app`` on a free loopback port; returns (base_url, stop)."""
+    from werkzeug.serving import make_server
+
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+
+    def stop():
+        server.shutdown()
+        thread.join(timeout=5)
+
+    return f"http://127.0.0.1:{server.server_port}", stop
+
+
+def axe_violations(page):
+    """Run axe-core in the page; the list of violations (each with id, impact, nodes)."""
+    page.add_script_tag(path=str(AXE_PATH))
+    return page.evaluate("async () => (await axe.run(document)).violations")
+
+
+def describe_violations(violations):
+    lines = []
+    for v in violations:
+        targets = ", ".join(str(n.get("target")) for n in v["nodes"][:5])
+        lines.append(f"{v['id']} ({v['impact']}): {v['help']} -> {targets}")
+    return "\n".join(lines)
+
+

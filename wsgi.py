@@ -1,0 +1,3 @@
+from invites import create_app
+
+app = create_app()
