@@ -55,8 +55,12 @@ def seed_demo():
 
 def register_commands(app: Flask):
     @app.cli.command("seed-demo")
-    def seed_demo_command():
+    @click.option("--if-empty", is_flag=True, help="Only seed a database that has no accounts.")
+    def seed_demo_command(if_empty):
         """Create the demo organization "Acme Training" and its people (idempotent)."""
+        if if_empty and db.session.scalar(db.select(User.id).limit(1)) is not None:
+            click.echo("The database already has accounts; demo not seeded.")
+            return
         org = seed_demo()
         click.echo(f"Demo organization: {org.name} (/o/{org.slug}, plan {org.plan})")
         click.echo(f"Log in with any of these, password {DEMO_PASSWORD!r}:")

@@ -45,6 +45,7 @@ class Config:
     PREFERRED_URL_SCHEME = os.environ.get("PREFERRED_URL_SCHEME", "http")
 
     PAGE_SIZE = 25
+    PASSWORD_HASH_METHOD = "scrypt"  # werkzeug's default, deliberately slow
     # The development outbox page is served only in debug mode unless this is set.
     DEV_OUTBOX_PAGE = False
 
@@ -58,3 +59,5 @@ class TestConfig(Config):
     RATELIMIT_STORAGE_URI = "memory://"
     DEV_OUTBOX_PAGE = True
     SERVER_NAME = None
+    # Tests create many accounts; a cheap hash keeps them fast. Never use this in production.
+    PASSWORD_HASH_METHOD = "pbkdf2:sha256:1000"

@@ -10,7 +10,7 @@ def is_htmx():
     )
 
 
-def fragment(template, **context):
+def fragment(template, /, **context):
     """The fragment plus out-of-band flash messages, so htmx swaps show feedback too.
 
     ``template`` None gives an empty fragment (the swapped element disappears).
@@ -20,14 +20,14 @@ def fragment(template, **context):
     return make_response(body)
 
 
-def page_or_fragment(page, partial, **context):
+def page_or_fragment(page, partial, /, **context):
     """Render ``partial`` for htmx, else the full ``page`` (which includes the partial)."""
     if is_htmx():
         return fragment(partial, **context)
     return make_response(render_template(page, **context))
 
 
-def fragment_or_redirect(partial, location, **context):
+def fragment_or_redirect(partial, location, /, **context):
     """After an action: htmx swaps ``partial`` in place; a plain POST is redirected."""
     if is_htmx():
         return fragment(partial, **context)

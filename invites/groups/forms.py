@@ -2,6 +2,7 @@ from flask_wtf import FlaskForm
 from wtforms import BooleanField, SelectField, StringField
 from wtforms.validators import DataRequired, Length
 
+from invites.forms import choices
 from invites.groups.models import JoinMethod
 
 
@@ -9,7 +10,7 @@ class GroupForm(FlaskForm):
     name = StringField("Group name", validators=[DataRequired(), Length(max=80)])
     join_method = SelectField(
         "Join method",
-        choices=list(JoinMethod.LABELS.items()),
+        choices=choices(JoinMethod.LABELS.items()),
         default=JoinMethod.INVITE_ONLY,
         description="Open: members join by themselves. Invite only: managers add people. "
         "Request: members ask and managers decide.",

@@ -2,6 +2,7 @@ from flask_wtf import FlaskForm
 from wtforms import BooleanField, IntegerField, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length, NumberRange, Optional, Regexp
 
+from invites.forms import choices
 from invites.orgs.models import Role
 
 SLUG_PATTERN = r"^[a-z0-9]+(?:-[a-z0-9]+)*$"
@@ -22,7 +23,7 @@ class OrganizationForm(FlaskForm):
 
 
 class RoleForm(FlaskForm):
-    role = SelectField("Role", choices=Role.choices())
+    role = SelectField("Role", choices=choices(Role.choices()))
 
 
 class PermissionsForm(FlaskForm):

@@ -1,0 +1,40 @@
+# Two commands for a newcomer: `make run` and `make test` (see README).
+VENV     ?= .venv
+PYTHON   ?= python3
+PIP      := $(VENV)/bin/pip
+FLASK    := $(VENV)/bin/flask --app wsgi
+CHROMIUM ?= /usr/bin/chromium
+HOST     ?= 127.0.0.1
+PORT     ?= 5000
+
+.PHONY: run test install chromium bench clean
+
+# The virtual environment, reinstalled whenever pyproject.toml changes.
+$(VENV)/.installed: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(PIP) install -q --upgrade pip
+	$(PIP) install -q -e '.[test]'
+	touch $@
+
+install: $(VENV)/.installed
+
+# Migrate, seed the demo on a new database, serve on SQLite in development mode.
+run: install
+	FLASK_DEBUG=1 $(FLASK) db upgrade
+	FLASK_DEBUG=1 $(FLASK) seed-demo --if-empty
+	FLASK_DEBUG=1 $(FLASK) run --host $(HOST) --port $(PORT)
+
+# Debian's Chromium for the browser tests (Playwright's own download cannot work here).
+chromium:
+	@if [ ! -x $(CHROMIUM) ]; then \
+	  echo "Installing Chromium for the browser tests..."; \
+	  if [ "$$(id -u)" = 0 ]; then SUDO=; else SUDO=sudo; fi; \
+	  $$SUDO apt-get update -qq && $$SUDO apt-get install -y -qq chromium >/dev/null; \
+	fi
+
+# The whole suite on SQLite, or on TEST_DATABASE_URL when it is set.
+test: install chromium
+	$(VENV)/bin/pytest
+
+clean:
+	rm -rf $(VENV) instance/*.sqlite3 *.egg-info
