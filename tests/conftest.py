@@ -236,3 +236,33 @@ def browser_login(live_server):
         page.wait_for_url(lambda url: "/login" not in url)
 
     return login
+
+
+@pytest.fixture
+def count_queries(app):
+    """``with count_queries() as statements:`` collects the SQL the block runs."""
+    from contextlib import contextmanager
+
+    from sqlalchemy import event
+
+    @contextmanager
+    def counting():
+        statements = []
+
+        def collect(conn, cursor, statement, *args):
+            statements.append(statement)
+
+        event.listen(db.engine, "before_cursor_execute", collect)
+        try:
+            yield statements
+        finally:
+            event.remove(db.engine, "before_cursor_execute", collect)
+
+    return counting
+
+
+@pytest.fixture
+def page(page):
+    """Playwright's page, failing in 10 s rather than 30 when something is missing."""
+    page.set_default_timeout(10_000)
+    return page

@@ -1,0 +1,51 @@
+from datetime import datetime, timedelta
+
+from invites import clock
+from invites.activity.service import page_of_activity, record
+from invites.extensions import db
+
+
+def test_activity_panel_lists_newest_first_for_owners(client, team, auth):
+    start = datetime(2026, 1, 1, 9, 0)
+    for minute in range(3):
+        clock.freeze(start + timedelta(minutes=minute))
+        record(team.org, team.manager, "test.thing", f"did thing {minute}")
+    db.session.commit()
+    auth.login(team.owner)
+    html = client.get(f"/o/{team.org.slug}/manage/activity").get_data(as_text=True)
+    positions = [html.index(f"did thing {n}") for n in (2, 1, 0)]
+    assert positions == sorted(positions)
+    assert "Max Manager" in html and "2026-01-01 09:02 UTC" in html
+
+
+def test_activity_is_paginated_with_a_fixed_number_of_queries(team, count_queries):
+    for n in range(30):
+        record(team.org, team.manager if n % 2 else team.member, "test.thing", f"thing {n}")
+    db.session.commit()
+    org = db.session.get(type(team.org), team.org.id)
+    with count_queries() as statements:
+        page = page_of_activity(org, 1, 10)
+        names = {entry.actor.name for entry in page.items}  # actors come with the page
+    assert len(page.items) == 10 and page.total == 31  # 30 + "created the organization"
+    assert names == {"Max Manager", "Mia Member"}
+    assert len(statements) == 2  # the count and the page, actors joined in
+
+
+def test_activity_panel_answers_htmx_with_its_table(client, team, auth):
+    auth.login(team.owner)
+    fragment = client.get(
+        f"/o/{team.org.slug}/manage/activity", headers={"HX-Request": "true"}
+    ).get_data(as_text=True)
+    assert fragment.lstrip().startswith('<div id="activity-table">')
+    assert "created the organization Acme Training" in fragment
+
+
+def test_activity_escapes_what_users_typed(client, team, auth):
+    from invites.groups.service import create_group
+
+    create_group(team.org, team.owner, '<script>alert("x")</script>')
+    db.session.commit()
+    auth.login(team.owner)
+    html = client.get(f"/o/{team.org.slug}/manage/activity").get_data(as_text=True)
+    assert "<script>alert" not in html
+    assert "&lt;script&gt;alert" in html
