@@ -11,8 +11,16 @@ from invites.mail.service import external_url, send_mail
 
 VERIFY_SALT = "verify-email"
 VERIFY_MAX_AGE = 7 * 24 * 3600
-# Checked against when the email is unknown, so a miss costs as long as a hit.
-_DUMMY_HASH = generate_password_hash("not-a-real-password")
+# Checked against when the email is unknown, so a miss costs as long as a hit. Made on
+# first use with the configured method (not at import: scrypt costs ~150 ms at start-up).
+_dummy_hashes = {}
+
+
+def _dummy_hash():
+    method = current_app.config.get("PASSWORD_HASH_METHOD", "scrypt")
+    if method not in _dummy_hashes:
+        _dummy_hashes[method] = generate_password_hash("not-a-real-password", method=method)
+    return _dummy_hashes[method]
 
 
 def normalize_email(raw):
@@ -62,7 +70,7 @@ def authenticate(email, password):
         return None
     user = find_user_by_email(email)
     if user is None:
-        check_password_hash(_DUMMY_HASH, password)
+        check_password_hash(_dummy_hash(), password)
         return None
     return user if user.check_password(password) else None
 

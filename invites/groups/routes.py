@@ -182,35 +182,36 @@ def toggle_manager(slug, group_id, user_id):
     return _member_action(slug, group_id, user_id, act)
 
 
-@bp.route("/<int:group_id>/join", methods=["POST"])
-def join(slug, group_id):
+def _self_service(slug, group_id, action, category="success"):
+    """Join or leave a group oneself: ``action(org, group)`` returns the flash message."""
     org = load_org(slug)
     group = load_group(org, group_id)
     policy.require(current_user, "groups.view", org, group)
     if EmptyForm().validate_on_submit():
         try:
-            service.join_open_group(org, current_user, group)
+            message = action(org, group)
         except DomainError as error:
             db.session.rollback()
             flash(error.message, "error")
         else:
             db.session.commit()
-            flash(f"You joined {group.name}.", "success")
+            flash(message, category)
     return redirect(url_for("groups.show", slug=org.slug, group_id=group.id))
+
+
+@bp.route("/<int:group_id>/join", methods=["POST"])
+def join(slug, group_id):
+    def act(org, group):
+        service.join_open_group(org, current_user, group)
+        return f"You joined {group.name}."
+
+    return _self_service(slug, group_id, act)
 
 
 @bp.route("/<int:group_id>/leave", methods=["POST"])
 def leave(slug, group_id):
-    org = load_org(slug)
-    group = load_group(org, group_id)
-    policy.require(current_user, "groups.view", org, group)
-    if EmptyForm().validate_on_submit():
-        try:
-            service.leave_group(org, current_user, group)
-        except DomainError as error:
-            db.session.rollback()
-            flash(error.message, "error")
-        else:
-            db.session.commit()
-            flash(f"You left {group.name}.", "info")
-    return redirect(url_for("groups.show", slug=org.slug, group_id=group.id))
+    def act(org, group):
+        service.leave_group(org, current_user, group)
+        return f"You left {group.name}."
+
+    return _self_service(slug, group_id, act, category="info")

@@ -161,7 +161,9 @@ def leave(slug):
     form = EmptyForm()
     if not form.validate_on_submit():
         return redirect(url_for("orgs.show", slug=org.slug))
-    membership = load_membership(org, _own_membership_id(org))
+    membership = db.session.scalar(
+        db.select(Membership).filter_by(org_id=org.id, user_id=current_user.id)
+    )
     if request.form.get("confirmed") != "yes":
         return render_template(
             "confirm.html",
@@ -181,12 +183,6 @@ def leave(slug):
     db.session.commit()
     flash(f"You left {org.name}.", "info")
     return redirect(url_for("orgs.my_organizations"))
-
-
-def _own_membership_id(org):
-    return db.session.scalar(
-        db.select(Membership.id).filter_by(org_id=org.id, user_id=current_user.id)
-    )
 
 
 @bp.route("/o/<slug>/manage/permissions", methods=["GET", "POST"])
