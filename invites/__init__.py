@@ -74,17 +74,24 @@ def register_blueprints(app):
     from invites.accounts.routes import bp as accounts
     from invites.activity.routes import bp as activity
     from invites.groups.routes import bp as groups
+    from invites.invitations.routes import bp as invitations
     from invites.mail.routes import bp as outbox
+    from invites.notifications.routes import bp as notifications
     from invites.orgs.routes import bp as orgs
 
-    for blueprint in (accounts, orgs, groups, activity, outbox):
+    for blueprint in (accounts, orgs, groups, invitations, notifications,
+                      activity, outbox):
         app.register_blueprint(blueprint)
 
 
 def register_template_helpers(app):
     from invites import policy
+    from invites.mail.service import no_links
+    from invites.notifications.service import unread_count
     from invites.orgs.models import Role
     from invites.orgs.panels import visible_panels
+
+    app.add_template_filter(no_links, "no_links")
 
     @app.context_processor
     def helpers():
@@ -96,6 +103,7 @@ def register_template_helpers(app):
             "Role": Role,
             "role_of": lambda org: policy.role_of(current_user, org),
             "manage_panels": lambda org: visible_panels(current_user, org),
+            "unread_notifications": lambda: unread_count(current_user),
         }
 
 

@@ -39,3 +39,23 @@ document.addEventListener("htmx:responseError", function (event) {
       event.detail.xhr.status + '). Reload the page and try again.</p>';
   }
 });
+
+// "Find a member": <button data-append-to="#field" data-value="@name"> adds the value
+// to the field (once), then clears the search. Without JavaScript, type @username.
+document.addEventListener("click", function (event) {
+  var button = event.target.closest("[data-append-to]");
+  if (!button) return;
+  var field = document.querySelector(button.getAttribute("data-append-to"));
+  if (!field) return;
+  var value = button.getAttribute("data-value");
+  var entries = field.value.split(/[\s,;]+/).filter(Boolean);
+  if (entries.indexOf(value) === -1) {
+    entries.push(value);
+    field.value = entries.join(", ");
+  }
+  var results = button.closest("[id$='-results']");
+  if (results) results.innerHTML = "";
+  var search = document.getElementById("person-search");
+  if (search) search.value = "";
+  field.focus();
+});

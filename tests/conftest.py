@@ -266,3 +266,20 @@ def page(page):
     """Playwright's page, failing in 10 s rather than 30 when something is missing."""
     page.set_default_timeout(10_000)
     return page
+
+
+@pytest.fixture
+def make_invitation(app):
+    """Invite ``email`` into ``org`` through the service (mail goes where the app is set
+    to send it); returns (invitation, token) so tests can follow the link."""
+    from invites.invitations import service
+
+    def make(org, inviter, email, role=Role.MEMBER, groups=(), message=""):
+        with app.test_request_context():
+            outcomes = service.send_invitations(org, inviter, email, role, list(groups), message)
+            db.session.commit()
+        outcome = outcomes[0]
+        assert outcome.invitation is not None, outcome
+        return outcome.invitation, outcome.token
+
+    return make

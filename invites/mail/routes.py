@@ -36,9 +36,15 @@ def index():
 @bp.route("/<int:message_id>/html")
 def html(message_id):
     message = db.session.get(OutboxMessage, message_id) or abort(404)
-    response = make_response(message.html_body)
-    # Mail HTML carries inline styles; allow those here, and nothing else.
+    return mail_html_response(message.html_body)
+
+
+def mail_html_response(html_body):
+    """A mail's HTML as its own page, framable by our pages only. Mail HTML carries
+    inline styles; this allows those here, and nothing else (no scripts, no requests)."""
+    response = make_response(html_body)
     response.headers["Content-Security-Policy"] = (
         "default-src 'none'; style-src 'unsafe-inline'; img-src data:; frame-ancestors 'self'"
     )
+    response.headers["X-Frame-Options"] = "SAMEORIGIN"
     return response

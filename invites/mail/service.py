@@ -4,6 +4,7 @@ Every message has an HTML and a text body rendered from ``templates/mail/<name>.
 and ``.txt``. With ``MAIL_SERVER`` set it goes out synchronously over SMTP; without it, it
 is kept in the outbox table that the development page lists.
 """
+import re
 import smtplib
 from contextlib import contextmanager
 from urllib.parse import urljoin
@@ -13,6 +14,17 @@ from flask_mail import Connection, Message
 
 from invites.extensions import db
 from invites.mail.models import OutboxMessage
+
+
+_LINKISH = re.compile(r"([.:@/])(?=\S)")
+
+
+def no_links(text):
+    """User-typed text for mail, where clients turn anything that looks like a domain or
+    an address into a link: a zero-width space after dots, colons, slashes and @ stops
+    that, so a name like "Claim at evil.example" cannot become a link. Still escaped by
+    the template like any text."""
+    return _LINKISH.sub("\\1\u200b", str(text or ""))
 
 
 class MailDeliveryError(Exception):
@@ -153,6 +165,7 @@ __all__ = [
     "build_message",
     "connection",
     "external_url",
+    "no_links",
     "send_mail",
     "send_message",
 ]

@@ -5,7 +5,7 @@ from invites import policy
 PANELS = [
     ("Members", "orgs.members", "members.view"),
     ("Groups", "groups.index", "groups.manage"),
-    ("Invitations", None, "invitations.manage"),
+    ("Invitations", "invitations.panel", "invitations.manage"),
     ("Invite Links", None, "links.manage"),
     ("Join Request Links", None, "join_requests.manage"),
     ("Join Requests", None, "join_requests.manage"),

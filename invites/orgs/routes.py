@@ -5,6 +5,7 @@ from invites import policy
 from invites.errors import DomainError
 from invites.extensions import db
 from invites.forms import EmptyForm
+from invites.invitations.service import open_invitations_for
 from invites.htmx import fragment_or_redirect, is_htmx, page_or_fragment
 from invites.orgs import service
 from invites.orgs.forms import OrganizationForm, PermissionsForm, RoleForm
@@ -19,7 +20,10 @@ def dashboard():
     if not current_user.is_authenticated:
         return render_template("orgs/welcome.html")
     memberships = service.memberships_of(current_user)
-    return render_template("orgs/dashboard.html", memberships=memberships, form=EmptyForm())
+    return render_template(
+        "orgs/dashboard.html", memberships=memberships, form=EmptyForm(),
+        invitations=open_invitations_for(current_user),
+    )
 
 
 @bp.route("/orgs")

@@ -1,0 +1,40 @@
+from flask_wtf import FlaskForm
+from wtforms import SelectField, SelectMultipleField, StringField, TextAreaField
+from wtforms.validators import DataRequired, Length, Optional
+from wtforms.widgets import CheckboxInput, ListWidget
+
+from invites.invitations.service import MAX_ADDRESSES, MAX_MESSAGE
+
+
+class InviteForm(FlaskForm):
+    """F7 "Invite Member". Role and group choices are set per request from the policy."""
+
+    addresses = TextAreaField(
+        "Email addresses or members",
+        description=f"Up to {MAX_ADDRESSES}, separated by commas, spaces or new lines. "
+                    "Type @username (or use Find a member) for someone already in the organization.",
+        validators=[DataRequired(message="Enter at least one email address or member."), Length(max=5000)],
+    )
+    role = SelectField("Role")
+    groups = SelectMultipleField(
+        "Groups", coerce=int,
+        widget=ListWidget(prefix_label=False), option_widget=CheckboxInput(),
+    )
+    message = TextAreaField(
+        "Personal message (optional)", validators=[Optional(), Length(max=MAX_MESSAGE)]
+    )
+
+
+class InvitationEmailForm(FlaskForm):
+    """F7: the owners' per-organization subject and onboarding paragraph."""
+
+    invitation_subject = StringField(
+        "Subject",
+        description='Leave empty for the default: "<inviter> invited you to join <organization>".',
+        validators=[Optional(), Length(max=200)],
+    )
+    invitation_intro = TextAreaField(
+        "Onboarding message",
+        description="A paragraph shown near the top of every invitation email. Plain text.",
+        validators=[Optional(), Length(max=2000)],
+    )

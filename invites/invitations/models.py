@@ -1,0 +1,137 @@
+"""Email invitations (F7–F10): one row per address per organization invitation."""
+import hashlib
+import secrets
+from datetime import timedelta
+
+from invites.clock import now
+from invites.extensions import db
+from invites.orgs.models import Role
+
+
+class Status:
+    """Stored states. "Expired" and "Not delivered" are derived from a pending row."""
+
+    PENDING = "pending"
+    ACCEPTED = "accepted"
+    DECLINED = "declined"
+    CANCELLED = "cancelled"
+    STORED = (PENDING, ACCEPTED, DECLINED, CANCELLED)
+    # What the panel shows and filters by.
+    EXPIRED = "expired"
+    NOT_DELIVERED = "not_delivered"
+    LABELS = {
+        PENDING: "Pending",
+        NOT_DELIVERED: "Not delivered",
+        ACCEPTED: "Accepted",
+        DECLINED: "Declined",
+        CANCELLED: "Cancelled",
+        EXPIRED: "Expired",
+    }
+
+
+def hash_token(token):
+    """What the database keeps of a token: its SHA-256 (the token itself is only mailed)."""
+    return hashlib.sha256(token.encode("utf-8")).hexdigest()
+
+
+def new_token():
+    """32 random bytes, URL-safe (43 characters)."""
+    return secrets.token_urlsafe(32)
+
+
+invitation_groups = db.Table(
+    "invitation_groups",
+    db.Column("invitation_id", db.ForeignKey("invitations.id", ondelete="CASCADE"), primary_key=True),
+    db.Column("group_id", db.ForeignKey("groups.id", ondelete="CASCADE"), primary_key=True),
+    db.Index("ix_invitation_groups_group", "group_id"),
+)
+
+
+class Invitation(db.Model):
+    __tablename__ = "invitations"
+
+    id = db.Column(db.Integer, primary_key=True)
+    org_id = db.Column(db.ForeignKey("organizations.id", ondelete="CASCADE"), nullable=False)
+    # The address it was sent to, normalized; the only thing shown until it is accepted.
+    email = db.Column(db.String(254), nullable=False)
+    role = db.Column(db.String(20), nullable=False, default=Role.MEMBER)
+    status = db.Column(db.String(20), nullable=False, default=Status.PENDING)
+    token_hash = db.Column(db.String(64), nullable=False, unique=True)
+    inviter_id = db.Column(db.ForeignKey("users.id", ondelete="SET NULL"))
+    message = db.Column(db.Text, nullable=False, default="")
+    expires_at = db.Column(db.DateTime, nullable=False)
+    sent_at = db.Column(db.DateTime)
+    # The mail server's reason when the last sending failed; None once delivered.
+    delivery_error = db.Column(db.String(500))
+    responded_at = db.Column(db.DateTime)
+    accepted_user_id = db.Column(db.ForeignKey("users.id", ondelete="SET NULL"))
+    created_at = db.Column(db.DateTime, nullable=False, default=now)
+    # Bumped on every change: the panel polls for it to refresh rows without a reload.
+    updated_at = db.Column(db.DateTime, nullable=False, default=now, onupdate=now)
+
+    org = db.relationship("Organization")
+    inviter = db.relationship("User", foreign_keys=[inviter_id])
+    accepted_user = db.relationship("User", foreign_keys=[accepted_user_id])
+    groups = db.relationship("Group", secondary=invitation_groups, order_by="Group.name")
+
+    __table_args__ = (
+        # F8: one pending invitation per address per organization, held by the database.
+        db.Index(
+            "uq_invitations_pending_email", "org_id", "email", unique=True,
+            sqlite_where=db.text("status = 'pending'"),
+            postgresql_where=db.text("status = 'pending'"),
+        ),
+        db.Index("ix_invitations_org_created", "org_id", "created_at", "id"),
+        db.Index("ix_invitations_org_status_created", "org_id", "status", "created_at", "id"),
+        db.Index("ix_invitations_org_updated", "org_id", "updated_at"),
+        db.Index("ix_invitations_email_status", "email", "status"),
+        db.CheckConstraint(
+            "status in ('pending', 'accepted', 'declined', 'cancelled')", name="status"
+        ),
+        db.CheckConstraint(
+            "role in ('owner', 'manager', 'member', 'collaborator')", name="role"
+        ),
+    )
+
+    def issue_token(self, lifetime_days):
+        """A fresh token and expiry; any earlier link stops working. Returns the token."""
+        token = new_token()
+        self.token_hash = hash_token(token)
+        self.expires_at = now() + timedelta(days=lifetime_days)
+        return token
+
+    def is_expired(self, at=None):
+        return self.status == Status.PENDING and self.expires_at <= (at or now())
+
+    def is_open(self, at=None):
+        """Pending and not expired: it can still be accepted or declined."""
+        return self.status == Status.PENDING and not self.is_expired(at)
+
+    @property
+    def shown_status(self):
+        if self.status != Status.PENDING:
+            return self.status
+        if self.is_expired():
+            return Status.EXPIRED
+        if self.delivery_error:
+            return Status.NOT_DELIVERED
+        return Status.PENDING
+
+    @property
+    def status_label(self):
+        return Status.LABELS[self.shown_status]
+
+    @property
+    def role_label(self):
+        return Role.LABELS[self.role]
+
+    @property
+    def may_resend(self):
+        return self.status == Status.PENDING
+
+    @property
+    def may_cancel(self):
+        return self.status == Status.PENDING
+
+    def __repr__(self):
+        return f"<Invitation {self.email} {self.status}>"

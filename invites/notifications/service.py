@@ -1,0 +1,86 @@
+"""Creating and reading in-app notifications (F15)."""
+from sqlalchemy import func
+from sqlalchemy.orm import joinedload, selectinload
+
+from invites.clock import now
+from invites.extensions import db
+from invites.invitations.models import Invitation
+from invites.notifications.models import Notification
+
+
+def notify(user, kind, text, org=None, invitation=None):
+    """Add a notification for ``user``; the caller commits with the change it reports.
+
+    Where it leads is decided when it is shown (from ``kind`` and ``org``), so no stored
+    link can point outside the app.
+    """
+    entry = Notification(
+        user_id=user.id,
+        org_id=org.id if org is not None else None,
+        kind=kind,
+        text=text[:500],
+        invitation_id=invitation.id if invitation is not None else None,
+    )
+    db.session.add(entry)
+    return entry
+
+
+def renotify_invitation(user, invitation, text):
+    """One notification per invitation: a resend marks the existing one unread again."""
+    entry = db.session.scalar(
+        db.select(Notification).filter_by(user_id=user.id, invitation_id=invitation.id)
+    )
+    if entry is None:
+        return notify(user, "invitation", text, org=invitation.org, invitation=invitation)
+    entry.text = text[:500]
+    entry.read_at = None
+    entry.created_at = now()
+    return entry
+
+
+def unread_count(user):
+    return db.session.scalar(
+        db.select(func.count(Notification.id)).where(
+            Notification.user_id == user.id, Notification.read_at.is_(None)
+        )
+    )
+
+
+def page_of_notifications(user, page, per_page):
+    """Newest first, with each invitation's organization, inviter and groups loaded up
+    front: the page costs the same few queries however many rows it shows."""
+    query = (
+        db.select(Notification)
+        .options(
+            joinedload(Notification.org),
+            joinedload(Notification.invitation).joinedload(Invitation.org),
+            joinedload(Notification.invitation).joinedload(Invitation.inviter),
+            joinedload(Notification.invitation).selectinload(Invitation.groups),
+        )
+        .where(Notification.user_id == user.id)
+        .order_by(Notification.created_at.desc(), Notification.id.desc())
+    )
+    return db.paginate(query, page=page, per_page=per_page, error_out=False)
+
+
+def mark_read(user, notifications):
+    """Mark these notifications (of ``user``) read."""
+    ids = [n.id for n in notifications if n.read_at is None and n.user_id == user.id]
+    if ids:
+        db.session.execute(
+            db.update(Notification).where(Notification.id.in_(ids)).values(read_at=now())
+        )
+    return len(ids)
+
+
+def mark_invitation_read(user, invitation):
+    """An invitation answered from anywhere stops counting as unread in the bell."""
+    db.session.execute(
+        db.update(Notification)
+        .where(
+            Notification.user_id == user.id,
+            Notification.invitation_id == invitation.id,
+            Notification.read_at.is_(None),
+        )
+        .values(read_at=now())
+    )
