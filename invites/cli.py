@@ -1,13 +1,18 @@
 """Operator commands: ``seed-demo`` and ``set-plan`` (``db upgrade`` comes from Flask-Migrate)."""
+from datetime import timedelta
+
 import click
-from flask import Flask
+from flask import Flask, current_app
 
 from invites.accounts.models import User
 from invites.accounts.service import register_user
 from invites.errors import DomainError
 from invites.extensions import db
 from invites.groups import service as groups
+from invites.clock import now
 from invites.groups.models import Group, JoinMethod
+from invites.invitations import service as invitations
+from invites.invitations.models import Invitation
 from invites.orgs import service as orgs
 from invites.orgs.models import Membership, Organization, Plan, Role
 
@@ -20,6 +25,13 @@ DEMO_PEOPLE = [
     ("collaborator@demo.test", "collaborator", "Cole Collaborator", Role.COLLABORATOR),
 ]
 DEMO_GROUPS = [("New Hires", JoinMethod.INVITE_ONLY), ("Safety Training", JoinMethod.OPEN)]
+# (address, role, groups, message, what becomes of it)
+DEMO_INVITATIONS = [
+    ("new.hire@demo.test", Role.MEMBER, ["New Hires"], "Welcome! Your first course is in New Hires.", "pending"),
+    ("partner@demo.test", Role.COLLABORATOR, [], "", "pending"),
+    ("no.thanks@demo.test", Role.MEMBER, ["Safety Training"], "", "declined"),
+    ("too.late@demo.test", Role.MEMBER, [], "", "expired"),
+]
 
 
 def seed_demo():
@@ -50,7 +62,27 @@ def seed_demo():
             groups.add_to_group(org, owner, group, users["manager@demo.test"], is_manager=True)
             groups.add_to_group(org, owner, group, users["member@demo.test"])
     db.session.commit()
+    _seed_invitations(org, users["manager@demo.test"])
     return org
+
+
+def _seed_invitations(org, manager):
+    """A few invitations in different states, sent like any other (to the outbox when no
+    MAIL_SERVER is set, so their links can be followed from /dev/outbox)."""
+    if db.session.scalar(db.select(Invitation.id).filter_by(org_id=org.id).limit(1)) is not None:
+        return
+    base_url = current_app.config.get("PUBLIC_URL") or "http://127.0.0.1:5000"
+    with current_app.test_request_context(base_url=base_url):
+        for email, role, group_names, message, fate in DEMO_INVITATIONS:
+            chosen = db.session.scalars(
+                db.select(Group).where(Group.org_id == org.id, Group.name.in_(group_names))
+            ).all()
+            [outcome] = invitations.send_invitations(org, manager, email, role, chosen, message)
+            if fate == "declined":
+                invitations.decline_invitation(outcome.invitation)
+            elif fate == "expired":
+                outcome.invitation.expires_at = now() - timedelta(days=1)
+            db.session.commit()
 
 
 def register_commands(app: Flask):

@@ -60,6 +60,9 @@ def test_production_refuses_to_start_without_a_secret_key(monkeypatch):
 
 
 def test_seed_demo_is_idempotent_and_prints_the_logins(app):
+    from invites.invitations.models import Invitation
+    from invites.mail.models import OutboxMessage
+
     runner = app.test_cli_runner()
     first = runner.invoke(args=["seed-demo"])
     assert first.exit_code == 0, first.output
@@ -71,6 +74,12 @@ def test_seed_demo_is_idempotent_and_prints_the_logins(app):
     org = db.session.scalar(db.select(Organization).filter_by(slug="acme-training"))
     assert org.name == "Acme Training" and org.plan == "premium"
     assert db.session.scalar(db.select(db.func.count()).select_from(Membership)) == 4
+    # A few invitations in different states, made once; their mail is in the outbox.
+    shown = sorted(i.shown_status for i in db.session.scalars(db.select(Invitation)))
+    assert shown == ["declined", "expired", "pending", "pending"]
+    new_hire = db.session.scalar(db.select(Invitation).filter_by(email="new.hire@demo.test"))
+    assert [g.name for g in new_hire.groups] == ["New Hires"]
+    assert db.session.scalar(db.select(db.func.count(OutboxMessage.id))) >= 4
     skipped = runner.invoke(args=["seed-demo", "--if-empty"])
     assert "already has accounts" in skipped.output
 
