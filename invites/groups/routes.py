@@ -1,10 +1,10 @@
-from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
+from flask import Blueprint, current_app, flash, redirect, request, url_for
 from flask_login import current_user, login_required
 
 from invites import policy
 from invites.errors import DomainError
 from invites.extensions import db
-from invites.forms import EmptyForm
+from invites.forms import EmptyForm, unconfirmed
 from invites.groups import service
 from invites.groups.forms import AddGroupMemberForm, GroupForm
 from invites.groups.loaders import load_group, load_user
@@ -100,16 +100,16 @@ def delete(slug, group_id):
     form = EmptyForm()
     if not form.validate_on_submit():
         return redirect(url_for("groups.show", slug=org.slug, group_id=group.id))
-    if request.form.get("confirmed") != "yes":
-        return render_template(
-            "confirm.html",
-            title=f"Delete the group {group.name}?",
-            message="Its members stay in the organization; only the group goes.",
-            action=url_for("groups.delete", slug=org.slug, group_id=group.id),
-            button="Delete group",
-            cancel=url_for("groups.show", slug=org.slug, group_id=group.id),
-            form=form,
-        )
+    asking = unconfirmed(
+        form,
+        title=f"Delete the group {group.name}?",
+        message="Its members stay in the organization; only the group goes.",
+        action=url_for("groups.delete", slug=org.slug, group_id=group.id),
+        button="Delete group",
+        cancel=url_for("groups.show", slug=org.slug, group_id=group.id),
+    )
+    if asking is not None:
+        return asking
     name = group.name
     service.delete_group(org, current_user, group)
     db.session.commit()

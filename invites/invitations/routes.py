@@ -14,7 +14,7 @@ from invites.accounts.forms import RegisterForm
 from invites.accounts.service import find_user_by_email, register_user
 from invites.errors import DomainError
 from invites.extensions import db, limiter
-from invites.forms import EmptyForm, choices
+from invites.forms import EmptyForm, choices, unconfirmed
 from invites.groups.models import Group
 from invites.htmx import fragment, fragment_or_redirect, is_htmx, page_or_fragment
 from invites.invitations import service
@@ -92,16 +92,16 @@ def cancel(slug, invitation_id):
     form = EmptyForm()
     if not form.validate_on_submit():
         return redirect(url_for("invitations.panel", slug=org.slug))
-    if request.form.get("confirmed") != "yes":
-        return render_template(
-            "confirm.html",
-            title=f"Cancel the invitation of {invitation.email}?",
-            message="Its link will stop working. You can invite the address again later.",
-            action=url_for("invitations.cancel", slug=org.slug, invitation_id=invitation.id),
-            button="Cancel invitation",
-            cancel=url_for("invitations.panel", slug=org.slug),
-            form=form,
-        )
+    asking = unconfirmed(
+        form,
+        title=f"Cancel the invitation of {invitation.email}?",
+        message="Its link will stop working. You can invite the address again later.",
+        action=url_for("invitations.cancel", slug=org.slug, invitation_id=invitation.id),
+        button="Cancel invitation",
+        cancel=url_for("invitations.panel", slug=org.slug),
+    )
+    if asking is not None:
+        return asking
     try:
         service.cancel_invitation(org, current_user, invitation)
     except DomainError as error:

@@ -1,6 +1,6 @@
 """Creating and reading in-app notifications (F15)."""
 from sqlalchemy import func
-from sqlalchemy.orm import joinedload, selectinload
+from sqlalchemy.orm import joinedload
 
 from invites.clock import now
 from invites.extensions import db

@@ -4,7 +4,7 @@ from flask_login import current_user, login_required
 from invites import policy
 from invites.errors import DomainError
 from invites.extensions import db
-from invites.forms import EmptyForm
+from invites.forms import EmptyForm, unconfirmed
 from invites.invitations.service import open_invitations_for
 from invites.htmx import fragment_or_redirect, is_htmx, page_or_fragment
 from invites.orgs import service
@@ -135,16 +135,16 @@ def remove_member(slug, membership_id):
     form = EmptyForm()
     if not form.validate_on_submit():
         return redirect(url_for("orgs.members", slug=org.slug))
-    if request.form.get("confirmed") != "yes":
-        return render_template(
-            "confirm.html",
-            title=f"Remove {membership.user.name}?",
-            message=f"{membership.user.name} will lose access to {org.name} and its groups.",
-            action=url_for("orgs.remove_member", slug=org.slug, membership_id=membership.id),
-            button="Remove",
-            cancel=url_for("orgs.members", slug=org.slug),
-            form=form,
-        )
+    asking = unconfirmed(
+        form,
+        title=f"Remove {membership.user.name}?",
+        message=f"{membership.user.name} will lose access to {org.name} and its groups.",
+        action=url_for("orgs.remove_member", slug=org.slug, membership_id=membership.id),
+        button="Remove",
+        cancel=url_for("orgs.members", slug=org.slug),
+    )
+    if asking is not None:
+        return asking
     name = membership.user.name
     try:
         service.remove_member(org, current_user, membership)
@@ -168,16 +168,16 @@ def leave(slug):
     membership = db.session.scalar(
         db.select(Membership).filter_by(org_id=org.id, user_id=current_user.id)
     )
-    if request.form.get("confirmed") != "yes":
-        return render_template(
-            "confirm.html",
-            title=f"Leave {org.name}?",
-            message="You will lose access to the organization and its groups.",
-            action=url_for("orgs.leave", slug=org.slug),
-            button="Leave",
-            cancel=url_for("orgs.show", slug=org.slug),
-            form=form,
-        )
+    asking = unconfirmed(
+        form,
+        title=f"Leave {org.name}?",
+        message="You will lose access to the organization and its groups.",
+        action=url_for("orgs.leave", slug=org.slug),
+        button="Leave",
+        cancel=url_for("orgs.show", slug=org.slug),
+    )
+    if asking is not None:
+        return asking
     try:
         service.leave_organization(org, membership)
     except DomainError as error:
