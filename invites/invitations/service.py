@@ -349,6 +349,7 @@ def resend_invitation(org, actor, invitation):
 
     Refuses accepted, declined and cancelled invitations. Commits before mailing.
     """
+    invitation = _lock(invitation)
     if not invitation.may_resend:
         raise DomainError(f"This invitation was {invitation.status_label.lower()}; it cannot be resent.")
     token = invitation.issue_token(org.invitation_lifetime_days)
@@ -362,7 +363,9 @@ def resend_invitation(org, actor, invitation):
 
 
 def cancel_invitation(org, actor, invitation):
-    """Cancel a pending (or expired) invitation: its link stops working. Refuses others."""
+    """Cancel a pending (or expired) invitation: its link stops working. Refuses others
+    (read under the row lock, so an accept at the same moment cannot also succeed)."""
+    invitation = _lock(invitation)
     if not invitation.may_cancel:
         raise DomainError(f"This invitation was {invitation.status_label.lower()}; it cannot be cancelled.")
     invitation.status = Status.CANCELLED
