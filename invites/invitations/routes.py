@@ -5,7 +5,7 @@ public ``/i/<token>``. GET never changes anything there: accepting and declining
 deliberate POSTs, because mail scanners open links.
 """
 from flask import (Blueprint, current_app, flash, make_response, redirect, render_template,
-                   request, url_for)
+                   request, session, url_for)
 from flask_login import current_user, login_required, login_user, logout_user
 from sqlalchemy.exc import IntegrityError
 
@@ -27,6 +27,7 @@ from invites.orgs.models import Role
 
 bp = Blueprint("invitations", __name__)
 
+OUTCOMES_KEY = "invitation_outcomes"
 SAMPLE_MESSAGE = "The inviter's personal message appears here."
 UNAVAILABLE_STATUS = {"unknown": 404, "wrong_account": 403, "unverified": 403}
 
@@ -164,6 +165,7 @@ def _invite_page(org, form, preview=None, outcomes=None, status=200):
     return render_template(
         "invitations/new.html", org=org, form=form, preview=preview, outcomes=outcomes,
         frame_url=_frame_url(org, form) if preview is not None else None,
+        preset_group=request.args.get("group", type=int),
         may_add_new=policy.can(current_user, "people.add_new", org),
     ), status
 
@@ -178,7 +180,10 @@ def _request_args(org, form):
 def new(slug):
     org = load_org(slug)
     policy.require(current_user, "people.invite", org)
-    return _invite_page(org, _invite_form(org, formdata=None))
+    # After sending, the per-address results come here once (post/redirect/get), so a
+    # reload does not send the batch again.
+    outcomes = [service.Outcome(*row) for row in session.pop(OUTCOMES_KEY, [])]
+    return _invite_page(org, _invite_form(org, formdata=None), outcomes=outcomes)
 
 
 @bp.route("/o/<slug>/invitations/new", methods=["POST"])
@@ -201,7 +206,8 @@ def send(slug):
         form.form_errors.append("One of these addresses was invited at the same moment. Send again.")
         return _invite_page(org, form, status=409)
     db.session.commit()
-    return _invite_page(org, _invite_form(org, formdata=None), outcomes=outcomes)
+    session[OUTCOMES_KEY] = [(o.address[:254], o.kind, o.detail[:300]) for o in outcomes]
+    return redirect(url_for("invitations.new", slug=org.slug, group=request.args.get("group", type=int)))
 
 
 def _preview(org, form):

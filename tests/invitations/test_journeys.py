@@ -38,8 +38,8 @@ def test_three_invitations_accepted_declined_and_cancelled(app, client, auth, sm
         "role": Role.MEMBER,
         "groups": [str(group.id)],
         "message": "Welcome aboard!",
-    })
-    assert response.status_code == 200
+    }, follow_redirects=True)
+    assert response.status_code == 200 and response.request.path.endswith("/invitations/new")
     page = response.get_data(as_text=True)
     assert page.count("Invitation sent.") == 3
     assert len(smtp.messages) == 3 and smtp.connection_count == 1
