@@ -17,6 +17,10 @@ def index():
     on (the bell's number drops), but they stay listed, invitations still answerable."""
     page = service.page_of_notifications(current_user, page_number(), current_app.config["PAGE_SIZE"])
     unread_ids = {n.id for n in page.items if n.read_at is None}
-    if service.mark_read(current_user, page.items):
+    marked = service.mark_read(current_user, page.items)  # the bell on this page counts the rest
+    body = render_template("notifications/index.html", page=page, unread_ids=unread_ids, form=EmptyForm())
+    # Committed after rendering: a commit expires the loaded rows, and reloading them one
+    # by one would cost a query per notification.
+    if marked:
         db.session.commit()
-    return render_template("notifications/index.html", page=page, unread_ids=unread_ids, form=EmptyForm())
+    return body

@@ -79,6 +79,9 @@ def test_three_invitations_accepted_declined_and_cancelled(app, client, auth, sm
     # The inviter heard about it by mail.
     assert any("Ann Lee accepted" in m["Subject"] for m in smtp.to(team.manager.email))
     auth.logout()
+    # Used once: the link now explains that it was accepted already.
+    response = client.get(links["ann@example.com"])
+    assert response.status_code == 410 and "already been accepted" in response.get_data(as_text=True)
 
     # Bob declines without an account.
     response = client.post_form(f"{links['bob@example.com']}/decline")

@@ -206,7 +206,7 @@ def test_the_panel_costs_the_same_queries_for_3_or_30_rows(app, client, auth, te
     few = measure()
     for i in range(3, 30):
         make_invitation(team.org, team.owner, f"q{i}@example.com", groups=[group])
-    assert measure() == few
+    assert measure() == few, "\n".join(" ".join(s.split())[:160] for s in last[-1])
 
 
 def test_the_bell_counts_unread_and_the_page_answers_inline(client, auth, team, make_user, make_invitation):
@@ -216,8 +216,9 @@ def test_the_bell_counts_unread_and_the_page_answers_inline(client, auth, team, 
     home = client.get("/").get_data(as_text=True)
     assert "Invitations for you" in home and 'class="badge bell-count">1' in home
     page = client.get("/notifications").get_data(as_text=True)
-    assert "Max Manager invited you to join Acme Training" in page
-    assert "bell-count" not in client.get("/notifications").get_data(as_text=True)  # seen: read
+    assert "Max Manager invited you to join Acme Training" in page and ">New<" in page
+    assert "bell-count" not in page  # seen: read
+    assert ">New<" not in client.get("/notifications").get_data(as_text=True)
     response = client.post_form(f"/invitations/{invitation.id}/accept", htmx=True)
     body = response.get_data(as_text=True)
     assert response.status_code == 200 and "Accepted." in body and 'id="bell"' in body
@@ -322,3 +323,29 @@ def test_sending_redirects_and_shows_the_results_once(client, auth, team, smtp):
     # A reload shows an empty form and sends nothing again.
     assert "What happened" not in client.get(response.location).get_data(as_text=True)
     assert len(smtp.messages) == 1
+
+
+def test_the_notifications_page_costs_the_same_queries_for_2_or_20(client, auth, team, make_org, make_user, count_queries, make_invitation):
+    person = make_user(email="many@example.com")
+    auth.login(person)
+
+    def invite_from(n):
+        for i in range(n):
+            org = make_org(name=f"Org {i} {n}")
+            owner = db.session.get(type(person), other_org_owner(org))
+            group = create_group(org, owner, "G")
+            db.session.commit()
+            make_invitation(org, owner, "many@example.com", groups=[group])
+
+    last = []
+
+    def measure():
+        with count_queries() as statements:
+            assert client.get("/notifications").status_code == 200
+        last.append(statements)
+        return len(statements)
+
+    invite_from(2)
+    few = measure()
+    invite_from(18)
+    assert measure() == few, "\n".join(" ".join(s.split())[:160] for s in last[-1])
