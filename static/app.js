@@ -59,3 +59,15 @@ document.addEventListener("click", function (event) {
   if (search) search.value = "";
   field.focus();
 });
+
+// Forms marked data-autosubmit (the email preview's HTML frame) submit as soon as they
+// appear, on page load or when htmx swaps them in; without JavaScript, their button.
+function autosubmit(root) {
+  root.querySelectorAll("form[data-autosubmit]").forEach(function (form) {
+    form.submit();
+  });
+}
+document.addEventListener("DOMContentLoaded", function () { autosubmit(document); });
+document.addEventListener("htmx:load", function (event) {
+  if (event.detail.elt !== document.body) autosubmit(event.detail.elt);
+});

@@ -132,7 +132,7 @@ def email_settings(slug):
     )
     return render_template(
         "invitations/email_settings.html", org=org, form=form, preview=preview,
-        frame_url=url_for("invitations.preview_html", slug=org.slug, message=SAMPLE_MESSAGE),
+        frame_fields=[("message", SAMPLE_MESSAGE)],
     )
 
 
@@ -164,7 +164,7 @@ def _invite_form(org, formdata=True):
 def _invite_page(org, form, preview=None, outcomes=None, status=200):
     return render_template(
         "invitations/new.html", org=org, form=form, preview=preview, outcomes=outcomes,
-        frame_url=_frame_url(org, form) if preview is not None else None,
+        frame_fields=_frame_fields(form) if preview is not None else None,
         preset_group=request.args.get("group", type=int),
         may_add_new=policy.can(current_user, "people.add_new", org),
     ), status
@@ -230,25 +230,27 @@ def preview(slug):
     form.validate()  # errors shown beside the fields; the preview renders what it can
     message = _preview(org, form)
     if is_htmx():
-        return fragment("invitations/_preview.html", preview=message, open=True,
-                        frame_url=_frame_url(org, form))
+        return fragment("invitations/_preview.html", preview=message, open=True, org=org,
+                        frame_fields=_frame_fields(form))
     return _invite_page(org, form, preview=message)
 
 
-def _frame_url(org, form):
-    return url_for(
-        "invitations.preview_html", slug=org.slug, addresses=form.addresses.data or None,
-        role=form.role.data, groups=form.groups.data or None, message=form.message.data or None,
-    )
+def _frame_fields(form):
+    """What the preview frame's own form posts to ``preview_html`` (the HTML body does
+    not name the recipient, so the addresses are not needed)."""
+    fields = [("role", form.role.data or ""), ("message", form.message.data or "")]
+    return fields + [("groups", gid) for gid in form.groups.data or []]
 
 
-@bp.route("/o/<slug>/invitations/preview.html")
+@bp.route("/o/<slug>/invitations/preview.html", methods=["POST"])
 @login_required
 def preview_html(slug):
-    """The preview's HTML version, shown in a frame with the mail's own styles."""
+    """The preview's HTML version, loaded into a sandboxed frame by a form that targets
+    it, and served with the mail's own CSP so its inline styles apply (a ``srcdoc`` frame
+    would inherit the page's strict CSP). A POST, as a message can be long."""
     org = load_org(slug)
     policy.require(current_user, "people.invite", org)
-    form = _invite_form(org, formdata=request.args)
+    form = _invite_form(org, formdata=request.form)
     return mail_html_response(_preview(org, form).html)
 
 

@@ -249,9 +249,16 @@ def test_preview_without_javascript_and_as_a_fragment(client, auth, team):
     fragment = client.post_form(f"/o/{team.org.slug}/invitations/preview", data, htmx=True).get_data(as_text=True)
     assert fragment.lstrip().startswith("<details") and "as Manager" in fragment
     assert invitation_count() == 0
-    frame = client.get(f"/o/{team.org.slug}/invitations/preview.html?addresses=pre%40example.com&role=manager")
-    assert frame.status_code == 200 and "as Manager" in frame.get_data(as_text=True)
+    # The HTML version loads into a sandboxed frame through a form that targets it.
+    assert 'target="invite-preview-frame" data-autosubmit' in fragment
+    assert '<input type="hidden" name="role" value="manager">' in fragment
+    long_message = "A long welcome. " * 120  # would not fit in a URL
+    frame = client.post_form(f"/o/{team.org.slug}/invitations/preview.html", {"role": "manager", "message": long_message})
+    html = frame.get_data(as_text=True)
+    assert frame.status_code == 200 and "as Manager" in html and long_message.strip() in html
+    assert "style-src 'unsafe-inline'" in frame.headers["Content-Security-Policy"]
     assert "frame-ancestors 'self'" in frame.headers["Content-Security-Policy"]
+    assert frame.headers["X-Frame-Options"] == "SAMEORIGIN"
 
 
 def test_member_autocomplete_is_scoped(client, auth, team, make_user, make_org):
