@@ -47,12 +47,16 @@ def panel(slug):
     page = service.page_of_invitations(
         org, page_number(), current_app.config["PAGE_SIZE"], status or None, search or None
     )
-    return page_or_fragment(
-        "invitations/panel.html", "invitations/_table.html",
+    context = dict(
         org=org, page=page, status=status, search=search, version=version,
         filters=[(value, Status.LABELS[value]) for value in service.FILTERS],
         form=EmptyForm(),
     )
+    if is_htmx() and "since" in request.args:
+        # The poll redraws the table only: out-of-band flashes would wipe the message of
+        # the action just taken on this page, and use up messages meant for another one.
+        return render_template("invitations/_table.html", **context)
+    return page_or_fragment("invitations/panel.html", "invitations/_table.html", **context)
 
 
 def _row(org, invitation):
