@@ -40,8 +40,13 @@ def external_url(endpoint, **values):
 
 
 def build_message(to, subject, template, **context):
-    """A Message with both bodies; ``to`` is one address or a list of them."""
+    """A Message with both bodies; ``to`` is one address or a list of them.
+
+    The subject is folded onto one line: it often holds names people typed, and a line
+    break there would be a header injection (Flask-Mail refuses it with an error).
+    """
     recipients = [to] if isinstance(to, str) else list(to)
+    subject = " ".join(str(subject).split())
     context.setdefault("subject", subject)
     return Message(
         subject=subject,

@@ -162,3 +162,14 @@ def test_refusal_pages(app, client, auth, team, make_user, make_invitation):
     db.session.refresh(invitation)
     assert invitation.status == Status.PENDING
     assert db.session.scalar(db.select(Membership).filter_by(user_id=someone_else.id)) is None
+
+
+def test_a_name_with_a_line_break_cannot_inject_mail_headers(app, client, auth, smtp, team, make_user, make_invitation):
+    person = make_user(name="Eve\r\nBcc: victim@example.com", email="eve@example.com")
+    _, token = make_invitation(team.org, team.manager, "eve@example.com")
+    auth.login(person)
+    response = client.post_form(f"/i/{token}/accept")
+    assert response.status_code == 302
+    [told] = [m for m in smtp.to(team.manager.email) if "accepted" in m["Subject"]]
+    assert told["Bcc"] is None and "\n" not in told["Subject"]
+    assert all("victim@example.com" not in m["To"] for m in smtp.messages)
