@@ -1,11 +1,10 @@
 """Email invitations (F7–F10): one row per address per organization invitation."""
-import hashlib
-import secrets
 from datetime import timedelta
 
 from invites.clock import now
 from invites.extensions import db
 from invites.orgs.models import Role
+from invites.tokens import hash_token, new_token
 
 
 class Status:
@@ -27,16 +26,6 @@ class Status:
         CANCELLED: "Cancelled",
         EXPIRED: "Expired",
     }
-
-
-def hash_token(token):
-    """What the database keeps of a token: its SHA-256 (the token itself is only mailed)."""
-    return hashlib.sha256(token.encode("utf-8")).hexdigest()
-
-
-def new_token():
-    """32 random bytes, URL-safe (43 characters)."""
-    return secrets.token_urlsafe(32)
 
 
 invitation_groups = db.Table(

@@ -14,8 +14,7 @@ from invites.accounts.forms import RegisterForm
 from invites.accounts.service import find_user_by_email, register_user
 from invites.errors import DomainError
 from invites.extensions import db, limiter
-from invites.forms import EmptyForm, choices, unconfirmed
-from invites.groups.models import Group
+from invites.forms import EmptyForm, offer_roles_and_groups, unconfirmed
 from invites.htmx import fragment, fragment_or_redirect, is_htmx, page_or_fragment
 from invites.invitations import service
 from invites.invitations.forms import InvitationEmailForm, InviteForm
@@ -149,20 +148,11 @@ def _invite_form(org, formdata=True):
         form = InviteForm()
     elif formdata is None:
         form = InviteForm(formdata=None)
-    else:  # the preview frame's GET query: reads only, so no CSRF token to check
+    else:  # the preview frame's fields: read to render only, so no CSRF token to check
         form = InviteForm(formdata=formdata, meta={"csrf": False})
-    roles = Role.choices(at_most=policy.role_of(current_user, org))
-    form.role.choices = choices(roles)
-    form.allowed_roles = [value for value, _ in roles]
-    groups = db.session.scalars(db.select(Group).filter_by(org_id=org.id).order_by(Group.name)).all()
-    allowed = [(g.id, g.name) for g in groups if policy.can(current_user, "groups.invite", org, g)]
-    form.groups.choices = choices(allowed)
-    form.allowed_groups = [gid for gid, _ in allowed]
-    if formdata is None:
-        form.role.data = Role.MEMBER if Role.MEMBER in form.allowed_roles else form.allowed_roles[-1]
-        preset = request.args.get("group", type=int)
-        form.groups.data = [preset] if preset in form.allowed_groups else []
-    return form
+    return offer_roles_and_groups(
+        form, current_user, org, fresh=formdata is None, preset_group=request.args.get("group", type=int)
+    )
 
 
 def _invite_page(org, form, preview=None, outcomes=None, status=200):

@@ -20,7 +20,8 @@ from invites.clock import now
 from invites.errors import DomainError
 from invites.extensions import db
 from invites.groups.models import GroupMember
-from invites.invitations.models import Invitation, Status, hash_token
+from invites import tokens
+from invites.invitations.models import Invitation, Status
 from invites.mail.service import MailDeliveryError, build_message, connection, external_url
 from invites.notifications.service import mark_invitation_read, notify, renotify_invitation
 from invites.orgs.models import Membership, Role
@@ -377,12 +378,10 @@ def cancel_invitation(org, actor, invitation):
 
 def find_by_token(token):
     """The invitation this link's token belongs to, or None."""
-    if not token or len(token) > 200:
-        return None
-    return db.session.scalar(
-        db.select(Invitation)
-        .options(joinedload(Invitation.org), joinedload(Invitation.inviter), selectinload(Invitation.groups))
-        .where(Invitation.token_hash == hash_token(token))
+    return tokens.find_by_token(
+        Invitation,
+        token,
+        joinedload(Invitation.org), joinedload(Invitation.inviter), selectinload(Invitation.groups),
     )
 
 
