@@ -63,6 +63,11 @@ def _change_role(user, role, org, membership):
     return role == OWNER
 
 
+def _made_it(user, role, link):
+    """A group manager sees, shares and deletes the invite links they created."""
+    return link is not None and role == MEMBER and link.created_by_id == user.id
+
+
 def _leave(user, role, org, obj):
     return role is not None
 
@@ -84,6 +89,7 @@ RULES = {
     "activity.view": lambda u, r, o, x: r == OWNER,
     "invitations.manage": lambda u, r, o, x: r in STAFF,
     "links.manage": lambda u, r, o, x: r in STAFF,
+    "links.edit": lambda u, r, o, x: r in STAFF or _made_it(u, r, x),
     "join_requests.manage": lambda u, r, o, x: r in STAFF,
     "join_page.manage": lambda u, r, o, x: r == OWNER,
     "imports.manage": lambda u, r, o, x: r in STAFF,

@@ -20,6 +20,8 @@ document.addEventListener("click", function (event) {
   var done = function () {
     var original = button.textContent;
     button.textContent = "Copied";
+    var status = document.getElementById(button.getAttribute("aria-describedby") || "");
+    if (status) status.textContent = "Copied to the clipboard.";
     setTimeout(function () { button.textContent = original; }, 2000);
   };
   if (navigator.clipboard && window.isSecureContext) {

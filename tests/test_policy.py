@@ -26,6 +26,7 @@ EXPECTED = {
     "activity.view": {OWNER},
     "invitations.manage": {OWNER, MANAGER},
     "links.manage": {OWNER, MANAGER},
+    "links.edit": {OWNER, MANAGER},
     "join_requests.manage": {OWNER, MANAGER},
     "join_page.manage": {OWNER},
     "imports.manage": {OWNER, MANAGER},
@@ -98,3 +99,15 @@ def test_another_organizations_owner_has_no_say_here(team, make_org, make_user):
 def test_an_unknown_action_is_an_error_not_a_silent_answer(team):
     with pytest.raises(ValueError):
         policy.can(team.owner, "members.delete_everything", team.org)
+
+
+def test_a_group_manager_edits_only_the_links_they_made(team):
+    from invites.links.models import InviteLink
+
+    mine = InviteLink(org_id=team.org.id, created_by_id=team.member.id, token_hash="a" * 64)
+    theirs = InviteLink(org_id=team.org.id, created_by_id=team.manager.id, token_hash="b" * 64)
+    assert policy.can(team.member, "links.edit", team.org, mine)
+    assert not policy.can(team.member, "links.edit", team.org, theirs)
+    assert policy.can(team.manager, "links.edit", team.org, mine)
+    collaborators_link = InviteLink(org_id=team.org.id, created_by_id=team.collaborator.id, token_hash="c" * 64)
+    assert not policy.can(team.collaborator, "links.edit", team.org, collaborators_link)

@@ -6,7 +6,7 @@ PANELS = [
     ("Members", "orgs.members", "members.view"),
     ("Groups", "groups.index", "groups.manage"),
     ("Invitations", "invitations.panel", "invitations.manage"),
-    ("Invite Links", None, "links.manage"),
+    ("Invite Links", "links.panel", "links.manage"),
     ("Join Request Links", None, "join_requests.manage"),
     ("Join Requests", None, "join_requests.manage"),
     ("Join Web Page", None, "join_page.manage"),

@@ -1,0 +1,35 @@
+from flask_wtf import FlaskForm
+from wtforms import DateField, IntegerField, RadioField, SelectField, SelectMultipleField, TextAreaField
+from wtforms.validators import DataRequired, Length, NumberRange, Optional
+from wtforms.widgets import CheckboxInput, ListWidget
+
+from invites.forms import choices
+from invites.links.models import Access, Expiry
+from invites.links.service import MAX_USES
+
+
+class LinkForm(FlaskForm):
+    """F11 "New Invite". Role, group and access choices are set per request."""
+
+    expiration = RadioField("Expiration", choices=choices(Expiry.CHOICES), default="7d")
+    custom_date = DateField("Custom date", validators=[Optional()],
+                            description="The link works until the end of this day (UTC).")
+    access = RadioField("Who may use it", choices=choices(Access.LABELS.items()), default=Access.MEMBERS)
+    role = SelectField("Role", description="For people who join the organization through the link.")
+    groups = SelectMultipleField(
+        "Groups", coerce=int, widget=ListWidget(prefix_label=False), option_widget=CheckboxInput(),
+    )
+    max_uses = IntegerField(
+        "Maximum number of uses (optional)",
+        validators=[Optional(), NumberRange(min=1, max=MAX_USES)],
+        description="Leave empty for no limit.",
+    )
+
+
+class ShareForm(FlaskForm):
+    addresses = TextAreaField(
+        "Email addresses",
+        description="Up to 10, separated by commas, spaces or new lines.",
+        validators=[DataRequired(message="Enter at least one email address."), Length(max=5000)],
+    )
+    note = TextAreaField("Message (optional)", validators=[Optional(), Length(max=2000)])

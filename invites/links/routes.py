@@ -1,0 +1,229 @@
+"""Invite links (F11): the Invite Links panel, "New Invite", a link's page, and the public
+``/l/<token>`` that people follow. Following it (GET) changes nothing; joining is a POST.
+
+Only a hash of each token is stored, so the link itself can be shown only to the browser
+that created it: its token is kept in that browser's signed session (the last few), which
+is what lets the link's page show "Copy link" and "Share" after the redirect.
+"""
+from flask import Blueprint, current_app, flash, make_response, redirect, render_template, request, session, url_for
+from flask_login import current_user, login_required
+from sqlalchemy.exc import IntegrityError
+
+from invites import policy
+from invites.errors import DomainError
+from invites.extensions import db, limiter
+from invites.forms import EmptyForm, offer_roles_and_groups, unconfirmed
+from invites.htmx import fragment_or_redirect, page_or_fragment
+from invites.invitations.loaders import load_groups
+from invites.links import service
+from invites.links.forms import LinkForm, ShareForm
+from invites.links.loaders import load_link
+from invites.links.models import Access
+from invites.mail.service import external_url
+from invites.orgs.loaders import load_org, page_number
+from invites.tokens import hash_token
+
+bp = Blueprint("links", __name__)
+
+TOKENS_KEY = "invite_link_tokens"
+KEPT_TOKENS = 20
+UNAVAILABLE_STATUS = {"unknown": 404, "members_only": 403}
+
+
+def _remember_token(link, token):
+    kept = dict(session.get(TOKENS_KEY, {}))
+    kept[str(link.id)] = token
+    session[TOKENS_KEY] = dict(list(kept.items())[-KEPT_TOKENS:])
+
+
+def _token_for(link):
+    """The link's token if this browser created it (and it still matches), else None."""
+    token = session.get(TOKENS_KEY, {}).get(str(link.id))
+    return token if token and hash_token(token) == link.token_hash else None
+
+
+# --- The panel and creating -----------------------------------------------------------
+
+@bp.route("/o/<slug>/manage/links")
+@login_required
+def panel(slug):
+    org = load_org(slug)
+    policy.require(current_user, "links.manage", org)
+    page = service.page_of_links(org, page_number(), current_app.config["PAGE_SIZE"])
+    return page_or_fragment("links/panel.html", "links/_table.html", org=org, page=page, form=EmptyForm())
+
+
+def _link_form(org, fresh=False):
+    form = LinkForm(formdata=None) if fresh else LinkForm()
+    offer_roles_and_groups(form, current_user, org, fresh=fresh,
+                           preset_group=request.args.get("group", type=int))
+    if not policy.can(current_user, "people.add_new", org):
+        # F5: "Anyone with the link" is offered only to those who may add new people.
+        form.access.choices = [c for c in form.access.choices if c.value == Access.MEMBERS]
+    return form
+
+
+def _new_page(org, form, status=200):
+    return render_template("links/new.html", org=org, form=form,
+                           preset_group=request.args.get("group", type=int)), status
+
+
+@bp.route("/o/<slug>/links/new", methods=["GET"])
+@login_required
+def new(slug):
+    org = load_org(slug)
+    policy.require(current_user, "people.invite", org)
+    return _new_page(org, _link_form(org, fresh=True))
+
+
+@bp.route("/o/<slug>/links/new", methods=["POST"])
+@login_required
+@limiter.limit("30 per minute")
+def create(slug):
+    org = load_org(slug)
+    policy.require(current_user, "people.invite", org)
+    form = _link_form(org)
+    if form.validate_on_submit():
+        try:
+            link, token = service.create_link(
+                org, current_user,
+                expiration=form.expiration.data, custom_date=form.custom_date.data,
+                access=form.access.data, role=form.role.data,
+                groups=load_groups(org, form.groups.data or []), max_uses=form.max_uses.data,
+            )
+        except DomainError as error:
+            db.session.rollback()
+            error.apply_to(form)
+        else:
+            db.session.commit()
+            _remember_token(link, token)
+            flash("Invite link created. Copy it or share it by email.", "success")
+            return redirect(url_for("links.show", slug=org.slug, link_id=link.id))
+    return _new_page(org, form, status=422)
+
+
+# --- One link: show, share, delete -----------------------------------------------------
+
+def _show_page(org, link, share_form=None, results=None, status=200):
+    token = _token_for(link)
+    return render_template(
+        "links/show.html", org=org, link=link, token=token,
+        url=external_url("links.follow", token=token) if token else None,
+        share_form=share_form or ShareForm(formdata=None), results=results, form=EmptyForm(),
+    ), status
+
+
+@bp.route("/o/<slug>/links/<int:link_id>")
+@login_required
+def show(slug, link_id):
+    org = load_org(slug)
+    link = load_link(org, link_id)
+    policy.require(current_user, "links.edit", org, link)
+    return _show_page(org, link)
+
+
+@bp.route("/o/<slug>/links/<int:link_id>/share", methods=["POST"])
+@login_required
+@limiter.limit("10 per minute; 60 per hour")
+def share(slug, link_id):
+    org = load_org(slug)
+    link = load_link(org, link_id)
+    policy.require(current_user, "links.edit", org, link)
+    form = ShareForm()
+    if not form.validate_on_submit():
+        return _show_page(org, link, share_form=form, status=422)
+    try:
+        results = service.share_link(org, current_user, link, _token_for(link),
+                                     form.addresses.data, form.note.data)
+    except DomainError as error:
+        db.session.rollback()
+        error.apply_to(form)
+        return _show_page(org, link, share_form=form, status=422)
+    db.session.commit()
+    return _show_page(org, link, results=results)
+
+
+@bp.route("/o/<slug>/links/<int:link_id>/delete", methods=["POST"])
+@login_required
+def delete(slug, link_id):
+    org = load_org(slug)
+    link = load_link(org, link_id)
+    policy.require(current_user, "links.edit", org, link)
+    form = EmptyForm()
+    back = url_for("links.panel", slug=org.slug) if policy.can(current_user, "links.manage", org) \
+        else url_for("orgs.show", slug=org.slug)
+    if not form.validate_on_submit():
+        return redirect(back)
+    asking = unconfirmed(
+        form,
+        title="Delete this invite link?",
+        message="Nobody will be able to join with it any more. People who joined stay.",
+        action=url_for("links.delete", slug=org.slug, link_id=link.id),
+        button="Delete link",
+        cancel=url_for("links.show", slug=org.slug, link_id=link.id),
+    )
+    if asking is not None:
+        return asking
+    try:
+        service.delete_link(org, current_user, link)
+    except DomainError as error:
+        db.session.rollback()
+        flash(error.message, "info")
+    else:
+        db.session.commit()
+        flash("Invite link deleted.", "success")
+    return fragment_or_redirect(None, back)
+
+
+# --- Following a link: /l/<token> ------------------------------------------------------
+
+def _unavailable(error, link):
+    return make_response(
+        render_template("links/unavailable.html", reason=error.reason, message=error.message, link=link),
+        UNAVAILABLE_STATUS.get(error.reason, 410),
+    )
+
+
+@bp.route("/l/<token>")
+@limiter.limit("30 per minute")
+def follow(token):
+    link = service.find_link(token)
+    try:
+        service.check_usable(link)
+    except service.LinkUnavailable as error:
+        return _unavailable(error, link)
+    role = policy.role_of(current_user, link.org)
+    if current_user.is_authenticated and role is None and link.access != Access.ANYONE:
+        return _unavailable(service.LinkUnavailable("members_only"), link)
+    return render_template("links/follow.html", link=link, token=token, role=role, form=EmptyForm())
+
+
+@bp.route("/l/<token>/join", methods=["POST"])
+@limiter.limit("10 per minute")
+def join(token):
+    link = service.find_link(token)
+    if not EmptyForm().validate_on_submit():
+        return redirect(url_for("links.follow", token=token))
+    if not current_user.is_authenticated:
+        return redirect(url_for("accounts.login", next=url_for("links.follow", token=token)))
+    try:
+        use = service.use_link(link, current_user)
+        db.session.commit()
+    except service.LinkUnavailable as error:
+        db.session.rollback()
+        return _unavailable(error, link)
+    except IntegrityError:  # the same person joining twice at the same moment
+        db.session.rollback()
+        return redirect(url_for("orgs.show", slug=link.org.slug))
+    org = link.org
+    groups = ", ".join(g.name for g in use.groups)
+    if use.kind == "joined":
+        flash(f"Welcome to {org.name}! You joined as {use.membership.role_label}"
+              + (f" and {groups}." if groups else "."), "success")
+    elif use.kind == "groups_added":
+        flash(f"You joined {groups}.", "success")
+    else:
+        flash(f"You are already a member of {org.name}" + (" and its groups." if link.groups else "."), "info")
+    if len(use.groups) == 1:
+        return redirect(url_for("groups.show", slug=org.slug, group_id=use.groups[0].id))
+    return redirect(url_for("orgs.show", slug=org.slug))

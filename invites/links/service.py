@@ -1,0 +1,233 @@
+"""Invite links (F11): create, share by email, use, delete."""
+from dataclasses import dataclass
+from datetime import datetime, time, timedelta
+
+from sqlalchemy.orm import joinedload, selectinload
+
+from invites import policy, tokens
+from invites.accounts.service import normalize_email
+from invites.activity.service import record
+from invites.clock import now
+from invites.errors import DomainError
+from invites.extensions import db
+from invites.groups.models import GroupMember
+from invites.invitations.service import MAX_ADDRESSES, check_request, split_entries
+from invites.links.models import Access, Expiry, InviteLink
+from invites.mail.service import MailDeliveryError, build_message, connection, external_url
+from invites.orgs.models import Membership
+
+MAX_USES = 100_000
+
+
+class LinkUnavailable(DomainError):
+    """The link cannot be used; ``reason`` picks the page that explains why."""
+
+    MESSAGES = {
+        "unknown": "This invite link is not valid.",
+        "deleted": "This invite link was deleted.",
+        "expired": "This invite link has expired.",
+        "used_up": "This invite link has been used up.",
+        "members_only": "This invite link is for existing members only.",
+    }
+
+    def __init__(self, reason):
+        super().__init__(self.MESSAGES[reason])
+        self.reason = reason
+
+
+def expiry_from(choice, custom_date=None, at=None):
+    """When a link made now with this "Expiration" choice expires (None: never).
+
+    A custom date means the end of that day (UTC); refuses a past date, a missing one,
+    and unknown choices.
+    """
+    at = at or now()
+    if choice in Expiry.PRESETS:
+        delta = Expiry.PRESETS[choice][1]
+        return None if delta is None else at + delta
+    if choice != Expiry.CUSTOM:
+        raise DomainError("Choose one of the listed expirations.", "expiration")
+    if custom_date is None:
+        raise DomainError("Pick the date the link stops working.", "custom_date")
+    if custom_date < at.date():
+        raise DomainError("Pick a date that is not in the past.", "custom_date")
+    return datetime.combine(custom_date + timedelta(days=1), time.min)
+
+
+def create_link(org, creator, *, expiration, custom_date=None, access, role, groups, max_uses=None):
+    """Create a link and return ``(link, token)``; the token is not stored (only its hash).
+
+    Refuses what invitations refuse (a role above the creator's, a group they may not
+    invite into, no group when the organization requires one), "Anyone with the link"
+    for someone without "add new people" (F5), a past custom date, and a maximum number
+    of uses outside 1–100,000.
+    """
+    check_request(org, creator, role, groups)
+    if access not in Access.ALL:
+        raise DomainError("Choose who may use the link.", "access")
+    if access == Access.ANYONE and not policy.can(creator, "people.add_new", org):
+        raise DomainError(
+            "You may only make links for existing members: you cannot add new people.", "access"
+        )
+    if max_uses is not None and not 1 <= max_uses <= MAX_USES:
+        raise DomainError(f"Use a number from 1 to {MAX_USES:,}, or leave it empty.", "max_uses")
+    link = InviteLink(
+        org_id=org.id, org=org, access=access, role=role, max_uses=max_uses,
+        expires_at=expiry_from(expiration, custom_date), created_by=creator,
+    )
+    link.groups = list(groups)
+    token = link.issue_token()
+    db.session.add(link)
+    db.session.flush()
+    record(org, creator, "link.created", f"created an invite link ({describe(link)})", link)
+    return link, token
+
+
+def describe(link):
+    """The settings in a few words, for the activity log."""
+    parts = [link.access_label.lower(), f"as {link.role_label}"]
+    if link.groups:
+        parts.append("into " + ", ".join(g.name for g in link.groups))
+    parts.append("never expires" if link.expires_at is None else f"expires {link.expires_at:%Y-%m-%d %H:%M} UTC")
+    if link.max_uses:
+        parts.append(f"at most {link.max_uses} uses")
+    return "; ".join(parts)
+
+
+def delete_link(org, actor, link):
+    """Delete a link: its URL then says so. Refuses a link already deleted."""
+    if link.deleted_at is not None:
+        raise DomainError("This link was already deleted.")
+    link.deleted_at = now()
+    record(org, actor, "link.deleted", f"deleted an invite link ({describe(link)})", link)
+
+
+def find_link(token):
+    return tokens.find_by_token(
+        InviteLink, token,
+        joinedload(InviteLink.org), joinedload(InviteLink.created_by), selectinload(InviteLink.groups),
+    )
+
+
+def check_usable(link):
+    """Raise LinkUnavailable unless the link exists, is not deleted, expired or used up."""
+    if link is None:
+        raise LinkUnavailable("unknown")
+    if link.deleted_at is not None:
+        raise LinkUnavailable("deleted")
+    if link.is_expired():
+        raise LinkUnavailable("expired")
+    if link.is_used_up:
+        raise LinkUnavailable("used_up")
+
+
+@dataclass
+class Use:
+    kind: str  # joined, groups_added, already
+    membership: Membership
+    groups: list
+
+
+def use_link(link, user):
+    """``user`` joins through the link, in the caller's transaction; returns a :class:`Use`.
+
+    A non-member joins with the link's role and groups, but only through "Anyone with the
+    link"; a member is added to the link's groups they are not in yet (their role stays);
+    someone who is in all of them already uses nothing. Refuses (LinkUnavailable) a
+    deleted, expired or used-up link and a non-member on a members-only link.
+
+    The use is counted by one conditional UPDATE, so a link with a maximum number of uses
+    holds under concurrent use: only as many requests as allowed get a row back.
+    """
+    check_usable(link)
+    org = link.org
+    membership = db.session.scalar(db.select(Membership).filter_by(org_id=org.id, user_id=user.id))
+    if membership is None and link.access != Access.ANYONE:
+        raise LinkUnavailable("members_only")
+    present = set(db.session.scalars(db.select(GroupMember.group_id).filter_by(user_id=user.id)))
+    missing = [g for g in link.groups if g.id not in present]
+    if membership is not None and not missing:
+        return Use("already", membership, [])
+    _count_one_use(link)
+    if membership is None:
+        membership = Membership(org_id=org.id, user_id=user.id, role=link.role)
+        db.session.add(membership)
+    for group in missing:
+        db.session.add(GroupMember(group_id=group.id, user_id=user.id))
+    kind = "groups_added" if membership.id is not None else "joined"
+    into = f" and {', '.join(g.name for g in missing)}" if missing else ""
+    what = f"joined as {membership.role_label}{into}" if kind == "joined" else f"joined {', '.join(g.name for g in missing)}"
+    record(org, user, "link.used", f"{what} through an invite link", link)
+    policy.forget_roles(user)
+    db.session.flush()
+    return Use(kind, membership, missing)
+
+
+def _count_one_use(link):
+    at = now()
+    table = InviteLink.__table__
+    result = db.session.execute(
+        table.update()
+        .where(
+            table.c.id == link.id,
+            table.c.deleted_at.is_(None),
+            (table.c.expires_at.is_(None)) | (table.c.expires_at > at),
+            (table.c.max_uses.is_(None)) | (table.c.uses < table.c.max_uses),
+        )
+        .values(uses=table.c.uses + 1)
+    )
+    if result.rowcount != 1:  # someone took the last use (or it lapsed) a moment ago
+        db.session.refresh(link)
+        check_usable(link)
+        raise LinkUnavailable("used_up")
+    db.session.refresh(link, ["uses"])
+
+
+def share_link(org, sender, link, token, addresses, note=""):
+    """Email the link to up to 10 addresses over one SMTP connection.
+
+    ``token`` must be this link's (only its creator's browser still has it). Refuses an
+    unusable link, no or too many addresses. Returns ``[(address, error or None)]``:
+    invalid addresses and refused deliveries are reported, the rest sent.
+    """
+    if token is None or tokens.hash_token(token) != link.token_hash:
+        raise DomainError("This link's address is no longer available here; create a new link to share.")
+    check_usable(link)
+    entries = list(dict.fromkeys(e.lower() for e in split_entries(addresses)))
+    if not entries:
+        raise DomainError("Enter at least one email address.", "addresses")
+    if len(entries) > MAX_ADDRESSES:
+        raise DomainError(f"Share with at most {MAX_ADDRESSES} addresses at a time.", "addresses")
+    results, url = [], external_url("links.follow", token=token)
+    with connection() as send:
+        for entry in entries:
+            try:
+                address = normalize_email(entry)
+            except DomainError as error:
+                results.append((entry, error.message))
+                continue
+            try:
+                send(build_message(
+                    address, f"{sender.name} shared an invite link to join {org.name}", "invite_link",
+                    org=org, sender=sender, link=link, url=url, note=(note or "").strip()[:2000],
+                ))
+            except MailDeliveryError as error:
+                results.append((address, str(error)))
+            else:
+                results.append((address, None))
+    sent = [address for address, error in results if error is None]
+    if sent:
+        record(org, sender, "link.shared", f"shared an invite link with {', '.join(sent)}", link)
+    return results
+
+
+def page_of_links(org, page, per_page):
+    """The organization's links that are not deleted, newest first (active and lapsed),
+    with their creator and groups loaded in a fixed number of queries."""
+    query = (
+        db.select(InviteLink)
+        .options(joinedload(InviteLink.created_by), selectinload(InviteLink.groups))
+        .where(InviteLink.org_id == org.id, InviteLink.deleted_at.is_(None))
+        .order_by(InviteLink.created_at.desc(), InviteLink.id.desc())
+    )
+    return db.paginate(query, page=page, per_page=per_page, error_out=False)
