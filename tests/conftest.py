@@ -294,3 +294,22 @@ def pytest_collection_modifyitems(config, items):
     for item in items:
         if "postgres_only" in item.keywords:
             item.add_marker(skip)
+
+
+@pytest.fixture
+def make_link(app):
+    """Create an invite link through the service; returns (link, token)."""
+    from invites.links import service
+    from invites.links.models import Access
+
+    def make(org, creator, expiration="7d", access=Access.ANYONE, role=Role.MEMBER, groups=(),
+             max_uses=None, custom_date=None):
+        with app.test_request_context():
+            link, token = service.create_link(
+                org, creator, expiration=expiration, custom_date=custom_date, access=access,
+                role=role, groups=list(groups), max_uses=max_uses,
+            )
+            db.session.commit()
+        return link, token
+
+    return make
