@@ -3,6 +3,7 @@ from invites.accounts.models import User  # noqa: F401
 from invites.activity.models import Activity  # noqa: F401
 from invites.groups.models import GroupMember, Group, JoinMethod  # noqa: F401
 from invites.invitations.models import Invitation, invitation_groups  # noqa: F401
+from invites.join_requests.models import JoinLink, JoinRequest  # noqa: F401
 from invites.links.models import InviteLink, invite_link_groups  # noqa: F401
 from invites.mail.models import OutboxMessage  # noqa: F401
 from invites.notifications.models import Notification  # noqa: F401

@@ -22,3 +22,26 @@ def find_by_token(model, token, *options):
     return db.session.scalar(
         db.select(model).options(*options).where(model.token_hash == hash_token(token))
     )
+
+
+SESSION_KEY = "link_tokens"
+KEPT_IN_SESSION = 20
+
+
+def remember_in_session(obj, token):
+    """Keep a new link's token in the creator's signed session (the last 20), so the
+    link's page can show its address after the redirect although only a hash is stored."""
+    from flask import session
+
+    key = f"{obj.__tablename__}:{obj.id}"
+    kept = {k: v for k, v in session.get(SESSION_KEY, {}).items() if k != key}
+    kept[key] = token
+    session[SESSION_KEY] = dict(list(kept.items())[-KEPT_IN_SESSION:])
+
+
+def token_from_session(obj):
+    """The token of ``obj`` if this browser created it and it still matches, else None."""
+    from flask import session
+
+    token = session.get(SESSION_KEY, {}).get(f"{obj.__tablename__}:{obj.id}")
+    return token if token and hash_token(token) == obj.token_hash else None

@@ -5,7 +5,7 @@ Only a hash of each token is stored, so the link itself can be shown only to the
 that created it: its token is kept in that browser's signed session (the last few), which
 is what lets the link's page show "Copy link" and "Share" after the redirect.
 """
-from flask import Blueprint, current_app, flash, make_response, redirect, render_template, request, session, url_for
+from flask import Blueprint, current_app, flash, make_response, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 from sqlalchemy.exc import IntegrityError
 
@@ -21,25 +21,11 @@ from invites.links.loaders import load_link
 from invites.links.models import Access
 from invites.mail.service import external_url
 from invites.orgs.loaders import load_org, page_number
-from invites.tokens import hash_token
+from invites.tokens import remember_in_session, token_from_session
 
 bp = Blueprint("links", __name__)
 
-TOKENS_KEY = "invite_link_tokens"
-KEPT_TOKENS = 20
 UNAVAILABLE_STATUS = {"unknown": 404, "members_only": 403}
-
-
-def _remember_token(link, token):
-    kept = dict(session.get(TOKENS_KEY, {}))
-    kept[str(link.id)] = token
-    session[TOKENS_KEY] = dict(list(kept.items())[-KEPT_TOKENS:])
-
-
-def _token_for(link):
-    """The link's token if this browser created it (and it still matches), else None."""
-    token = session.get(TOKENS_KEY, {}).get(str(link.id))
-    return token if token and hash_token(token) == link.token_hash else None
 
 
 # --- The panel and creating -----------------------------------------------------------
@@ -96,7 +82,7 @@ def create(slug):
             error.apply_to(form)
         else:
             db.session.commit()
-            _remember_token(link, token)
+            remember_in_session(link, token)
             flash("Invite link created. Copy it or share it by email.", "success")
             return redirect(url_for("links.show", slug=org.slug, link_id=link.id))
     return _new_page(org, form, status=422)
@@ -105,7 +91,7 @@ def create(slug):
 # --- One link: show, share, delete -----------------------------------------------------
 
 def _show_page(org, link, share_form=None, results=None, status=200):
-    token = _token_for(link)
+    token = token_from_session(link)
     return render_template(
         "links/show.html", org=org, link=link, token=token,
         url=external_url("links.follow", token=token) if token else None,
@@ -133,7 +119,7 @@ def share(slug, link_id):
     if not form.validate_on_submit():
         return _show_page(org, link, share_form=form, status=422)
     try:
-        results = service.share_link(org, current_user, link, _token_for(link),
+        results = service.share_link(org, current_user, link, token_from_session(link),
                                      form.addresses.data, form.note.data)
     except DomainError as error:
         db.session.rollback()

@@ -1,0 +1,289 @@
+"""Join request links and join requests (F12): people ask, owners and managers decide.
+
+New requests notify the people the link names, in the bell and by email, at once; the
+requester hears about an accept or a reject the same two ways. Mail goes out after the
+commit and a failure is logged, never undoing the decision.
+"""
+from flask import current_app
+from sqlalchemy import func
+from sqlalchemy.orm import joinedload, selectinload
+
+from invites import policy, tokens
+from invites.accounts.models import User
+from invites.activity.service import record
+from invites.clock import now
+from invites.errors import DomainError
+from invites.extensions import db
+from invites.groups.models import GroupMember
+from invites.join_requests.models import LINK_ROLES, JoinLink, JoinRequest, Notify, RequestStatus
+from invites.mail.service import MailDeliveryError, build_message, connection, external_url
+from invites.notifications.service import notify
+from invites.orgs.models import Membership, Role
+
+MAX_MESSAGE = 2000
+
+
+class RequestRefused(DomainError):
+    """Why this person cannot request through this link now; ``reason`` picks the page."""
+
+    MESSAGES = {
+        "unknown": "This join request link is not valid.",
+        "inactive": "This link is not accepting requests.",
+        "member": "You are already a member.",
+        "pending": "Your request is waiting for an answer.",
+        "rejected": "Your earlier request was not accepted.",
+    }
+
+    def __init__(self, reason):
+        super().__init__(self.MESSAGES[reason])
+        self.reason = reason
+
+
+# --- Links -----------------------------------------------------------------------------
+
+def staff_of(org):
+    """The organization's owners and managers, by name: who may be notified."""
+    return db.session.scalars(
+        db.select(User)
+        .join(Membership, Membership.user_id == User.id)
+        .where(Membership.org_id == org.id, Membership.role.in_([Role.OWNER, Role.MANAGER]))
+        .order_by(User.name)
+    ).all()
+
+
+def _check_settings(org, description, role, groups, notify_choice, recipients):
+    description = " ".join((description or "").split())
+    if not description:
+        raise DomainError("Describe the link (people who follow it see this).", "description")
+    if len(description) > 200:
+        raise DomainError("Use at most 200 characters.", "description")
+    if role not in LINK_ROLES:
+        raise DomainError("Choose Member or Collaborator.", "role")
+    if any(g.org_id != org.id for g in groups):
+        raise DomainError("Choose groups of this organization.", "groups")
+    if notify_choice not in Notify.LABELS:
+        raise DomainError("Choose who is notified.", "notify")
+    staff_ids = {u.id for u in staff_of(org)}
+    if notify_choice == Notify.SPECIFIC:
+        if not recipients:
+            raise DomainError("Pick at least one owner or manager to notify.", "recipients")
+        if any(u.id not in staff_ids for u in recipients):
+            raise DomainError("Only owners and managers can be notified.", "recipients")
+    else:
+        recipients = []
+    return description, list(recipients)
+
+
+def create_join_link(org, actor, description, role, groups, notify_choice, recipients=()):
+    """Create a link; returns ``(link, token)`` (only the token's hash is stored).
+
+    Refuses an empty description, a role other than Member or Collaborator, groups of
+    another organization, and "Specific" recipients who are not owners or managers.
+    """
+    description, recipients = _check_settings(org, description, role, groups, notify_choice, recipients)
+    link = JoinLink(org_id=org.id, org=org, description=description, role=role,
+                    notify=notify_choice, created_by=actor, active=True)
+    link.groups = list(groups)
+    link.recipients = recipients
+    token = link.issue_token()
+    db.session.add(link)
+    db.session.flush()
+    record(org, actor, "join_link.created", f"created the join request link “{description}”", link)
+    return link, token
+
+
+def update_join_link(org, actor, link, description, role, groups, notify_choice, recipients=(), active=True):
+    """Change a link's settings and its "Active" switch. Refuses what creating refuses.
+    Returns the list of changes recorded (empty when nothing changed)."""
+    description, recipients = _check_settings(org, description, role, groups, notify_choice, recipients)
+    before = (link.description, link.role, [g.id for g in link.groups], link.notify,
+              [u.id for u in link.recipients])
+    link.description, link.role, link.notify = description, role, notify_choice
+    link.groups, link.recipients = list(groups), recipients
+    changes = []
+    if before != (link.description, link.role, [g.id for g in link.groups], link.notify,
+                  [u.id for u in link.recipients]):
+        changes.append(("join_link.edited", f"edited the join request link “{description}”"))
+    if bool(active) != link.active:
+        link.active = bool(active)
+        verb = "activated" if link.active else "deactivated"
+        changes.append((f"join_link.{verb}", f"{verb} the join request link “{description}”"))
+    for verb, summary in changes:
+        record(org, actor, verb, summary, link)
+    return changes
+
+
+def find_join_link(token):
+    return tokens.find_by_token(JoinLink, token, joinedload(JoinLink.org), selectinload(JoinLink.groups))
+
+
+def page_of_join_links(org, page, per_page):
+    query = (
+        db.select(JoinLink)
+        .options(joinedload(JoinLink.created_by), selectinload(JoinLink.groups),
+                 selectinload(JoinLink.recipients))
+        .where(JoinLink.org_id == org.id)
+        .order_by(JoinLink.created_at.desc(), JoinLink.id.desc())
+    )
+    return db.paginate(query, page=page, per_page=per_page, error_out=False)
+
+
+# --- Requesting ------------------------------------------------------------------------
+
+def check_may_request(link, user):
+    """Raise RequestRefused unless ``user`` may request through ``link`` now: an unknown
+    or inactive link, a member, a pending request, or a rejected one (through any link of
+    the organization) each refuse."""
+    if link is None:
+        raise RequestRefused("unknown")
+    if not link.active:
+        raise RequestRefused("inactive")
+    if policy.role_of(user, link.org) is not None:
+        raise RequestRefused("member")
+    statuses = set(db.session.scalars(
+        db.select(JoinRequest.status).filter_by(org_id=link.org_id, user_id=user.id)
+    ))
+    if RequestStatus.REJECTED in statuses:
+        raise RequestRefused("rejected")
+    if RequestStatus.PENDING in statuses:
+        raise RequestRefused("pending")
+
+
+def request_to_join(link, user, message=""):
+    """Record a request and notify the people the link names (in the bell); the caller
+    commits, then calls :func:`mail_new_request`. Refuses what check_may_request does."""
+    check_may_request(link, user)
+    join_request = JoinRequest(org_id=link.org_id, org=link.org, link=link, user=user,
+                               message=(message or "").strip()[:MAX_MESSAGE])
+    db.session.add(join_request)
+    db.session.flush()
+    record(link.org, user, "join_request.made", f"asked to join through “{link.description}”", join_request)
+    for recipient in recipients_of(link):
+        notify(recipient, "join_request",
+               f"{user.name} asked to join {link.org.name} through “{link.description}”.", org=link.org)
+    return join_request
+
+
+def recipients_of(link):
+    """Who hears about a request through ``link`` (owners and managers only, always)."""
+    if link.notify == Notify.NOBODY:
+        return []
+    staff = staff_of(link.org)
+    if link.notify == Notify.ALL:
+        return staff
+    chosen = {u.id for u in link.recipients}
+    return [u for u in staff if u.id in chosen]
+
+
+def mail_new_request(join_request):
+    """Email the link's recipients about a new request over one connection."""
+    link = join_request.link
+    people = recipients_of(link) if link is not None else []
+    url = external_url("join_requests.panel", slug=join_request.org.slug)
+    return _mail_each(
+        [(person.email, f"{join_request.user.name} asked to join {join_request.org.name}",
+          "join_request_new", {"recipient": person}) for person in people],
+        join_request=join_request, org=join_request.org, link=link, url=url,
+    )
+
+
+def _mail_each(messages, **context):
+    """Send ``(to, subject, template, extra context)`` messages over one connection; a
+    refused one is logged and the rest go on. Returns how many were sent."""
+    sent = 0
+    with connection() as send:
+        for to, subject, template, extra in messages:
+            try:
+                send(build_message(to, subject, template, **context, **extra))
+                sent += 1
+            except MailDeliveryError as error:
+                current_app.logger.warning("join request mail to %s failed: %s", to, error)
+    return sent
+
+
+# --- Deciding --------------------------------------------------------------------------
+
+def _lock(join_request):
+    return db.session.scalar(
+        db.select(JoinRequest).where(JoinRequest.id == join_request.id)
+        .with_for_update().execution_options(populate_existing=True)
+    )
+
+
+def _decide(org, actor, join_request, status):
+    join_request = _lock(join_request)
+    if join_request.status != RequestStatus.PENDING:
+        raise DomainError(f"This request was already {join_request.status_label.lower()}.")
+    join_request.status = status
+    join_request.decided_at = now()
+    join_request.decided_by_id = actor.id
+    return join_request
+
+
+def accept_request(org, actor, join_request):
+    """Grant the link's role and groups (Member, no groups if the link is gone). Refuses a
+    request that is no longer pending. The caller commits, then mails the requester."""
+    join_request = _decide(org, actor, join_request, RequestStatus.ACCEPTED)
+    user, link = join_request.user, join_request.link
+    membership = db.session.scalar(db.select(Membership).filter_by(org_id=org.id, user_id=user.id))
+    if membership is None:
+        membership = Membership(org_id=org.id, user_id=user.id, role=link.role if link else Role.MEMBER)
+        db.session.add(membership)
+    present = set(db.session.scalars(db.select(GroupMember.group_id).filter_by(user_id=user.id)))
+    for group in (link.groups if link else []):
+        if group.id not in present:
+            db.session.add(GroupMember(group_id=group.id, user_id=user.id))
+    record(org, actor, "join_request.accepted", f"accepted {user.name}'s request to join", join_request)
+    notify(user, "join_request_accepted", f"Your request to join {org.name} was accepted.", org=org)
+    db.session.flush()
+    return join_request
+
+
+def reject_request(org, actor, join_request):
+    """Reject: the person cannot request again. Refuses a request no longer pending."""
+    join_request = _decide(org, actor, join_request, RequestStatus.REJECTED)
+    user = join_request.user
+    record(org, actor, "join_request.rejected", f"rejected {user.name}'s request to join", join_request)
+    notify(user, "join_request_rejected", f"Your request to join {org.name} was not accepted.", org=org)
+    return join_request
+
+
+def dismiss_request(org, actor, join_request):
+    """Delete the request without an answer: the person may request again."""
+    name = join_request.user.name
+    db.session.delete(join_request)
+    record(org, actor, "join_request.dismissed", f"dismissed {name}'s request to join")
+
+
+def mail_decision(join_request):
+    """Email the requester that their request was accepted or rejected."""
+    accepted = join_request.status == RequestStatus.ACCEPTED
+    org = join_request.org
+    subject = f"Your request to join {org.name} was {'accepted' if accepted else 'not accepted'}"
+    url = external_url("orgs.show", slug=org.slug) if accepted else external_url("orgs.dashboard")
+    return _mail_each(
+        [(join_request.user.email, subject, "join_request_decided", {})],
+        join_request=join_request, org=org, accepted=accepted, url=url,
+    )
+
+
+FILTERS = (RequestStatus.PENDING, RequestStatus.REJECTED, RequestStatus.ACCEPTED)
+
+
+def page_of_requests(org, page, per_page, status=RequestStatus.PENDING):
+    query = (
+        db.select(JoinRequest)
+        .options(joinedload(JoinRequest.user), joinedload(JoinRequest.link),
+                 joinedload(JoinRequest.decided_by))
+        .where(JoinRequest.org_id == org.id)
+        .order_by(JoinRequest.created_at.desc(), JoinRequest.id.desc())
+    )
+    if status in FILTERS:
+        query = query.where(JoinRequest.status == status)
+    return db.paginate(query, page=page, per_page=per_page, error_out=False)
+
+
+def pending_count(org):
+    return db.session.scalar(
+        db.select(func.count(JoinRequest.id)).filter_by(org_id=org.id, status=RequestStatus.PENDING)
+    )
