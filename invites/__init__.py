@@ -75,13 +75,14 @@ def register_blueprints(app):
     from invites.activity.routes import bp as activity
     from invites.groups.routes import bp as groups
     from invites.invitations.routes import bp as invitations
+    from invites.join_page.routes import bp as join_page
     from invites.join_requests.routes import bp as join_requests
     from invites.links.routes import bp as links
     from invites.mail.routes import bp as outbox
     from invites.notifications.routes import bp as notifications
     from invites.orgs.routes import bp as orgs
 
-    for blueprint in (accounts, orgs, groups, invitations, links, join_requests, notifications,
+    for blueprint in (accounts, orgs, groups, invitations, links, join_requests, join_page, notifications,
                       activity, outbox):
         app.register_blueprint(blueprint)
 

@@ -2,7 +2,9 @@
 from invites.accounts.models import User  # noqa: F401
 from invites.activity.models import Activity  # noqa: F401
 from invites.groups.models import GroupMember, Group, JoinMethod  # noqa: F401
+from invites.imports.models import Import, ImportRow  # noqa: F401
 from invites.invitations.models import Invitation, invitation_groups  # noqa: F401
+from invites.join_page.models import JoinPage, join_page_groups  # noqa: F401
 from invites.join_requests.models import JoinLink, JoinRequest  # noqa: F401
 from invites.links.models import InviteLink, invite_link_groups  # noqa: F401
 from invites.mail.models import OutboxMessage  # noqa: F401

@@ -54,6 +54,8 @@ class Invitation(db.Model):
     delivery_error = db.Column(db.String(500))
     responded_at = db.Column(db.DateTime)
     accepted_user_id = db.Column(db.ForeignKey("users.id", ondelete="SET NULL"))
+    # The Import Learners run that made it, if any (F14: invitations link back to it).
+    import_id = db.Column(db.ForeignKey("imports.id", ondelete="SET NULL"))
     created_at = db.Column(db.DateTime, nullable=False, default=now)
     # Bumped on every change: the panel polls for it to refresh rows without a reload.
     updated_at = db.Column(db.DateTime, nullable=False, default=now, onupdate=now)
@@ -74,6 +76,7 @@ class Invitation(db.Model):
         db.Index("ix_invitations_org_status_created", "org_id", "status", "created_at", "id"),
         db.Index("ix_invitations_org_updated", "org_id", "updated_at"),
         db.Index("ix_invitations_email_status", "email", "status"),
+        db.Index("ix_invitations_import", "import_id"),
         db.CheckConstraint(
             "status in ('pending', 'accepted', 'declined', 'cancelled')", name="status"
         ),

@@ -9,7 +9,7 @@ PANELS = [
     ("Invite Links", "links.panel", "links.manage"),
     ("Join Request Links", "join_requests.links_panel", "join_requests.manage"),
     ("Join Requests", "join_requests.panel", "join_requests.manage"),
-    ("Join Web Page", None, "join_page.manage"),
+    ("Join Web Page", "join_page.panel", "join_page.manage"),
     ("Import Learners", None, "imports.manage"),
     ("Permissions", "orgs.permissions", "settings.edit"),
     ("Activity", "activity.index", "activity.view"),

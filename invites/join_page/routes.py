@@ -1,0 +1,110 @@
+"""The Join Web Page panel and the public /join/<slug> (F13, premium)."""
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
+from flask_login import current_user, login_required
+
+from invites import policy
+from invites.accounts.service import send_verification_email
+from invites.errors import DomainError
+from invites.extensions import db, limiter
+from invites.forms import EmptyForm, choices
+from invites.groups.models import Group
+from invites.invitations.loaders import load_groups
+from invites.join_page import service
+from invites.join_page.forms import JoinPageForm
+from invites.mail.service import MailDeliveryError, external_url
+from invites.orgs.loaders import load_org
+
+bp = Blueprint("join_page", __name__)
+
+
+@bp.route("/o/<slug>/manage/join-page", methods=["GET", "POST"])
+@login_required
+def panel(slug):
+    org = load_org(slug)
+    policy.require(current_user, "join_page.manage", org)
+    if not org.is_premium:
+        # F6: explain, offer nothing; a POST is refused by the server all the same.
+        return render_template("join_page/panel.html", org=org, form=None), (403 if _posted() else 200)
+    page = service.page_of(org)
+    form = JoinPageForm(obj=page) if not _posted() else JoinPageForm()
+    groups = db.session.scalars(db.select(Group).filter_by(org_id=org.id).order_by(Group.name)).all()
+    form.groups.choices = choices([(g.id, g.name) for g in groups])
+    if not _posted():
+        form.groups.data = [g.id for g in page.groups]
+        form.allowed_domains.data = "\n".join(page.domains)
+    status = 200
+    if form.validate_on_submit():
+        try:
+            changes = service.update_page(
+                org, current_user, page, enabled=form.enabled.data, slug=form.slug.data,
+                groups=load_groups(org, form.groups.data), allowed_domains=form.allowed_domains.data,
+            )
+        except DomainError as error:
+            db.session.rollback()
+            error.apply_to(form)
+            page = service.page_of(org)
+        else:
+            db.session.commit()
+            flash("Join Web Page saved." if changes else "Nothing changed.", "success")
+            return redirect(url_for("join_page.panel", slug=org.slug))
+    if _posted():
+        status = 422
+    db.session.commit()  # the page row made on first visit
+    return render_template(
+        "join_page/panel.html", org=org, form=form, page=page,
+        url=external_url("join_page.show", slug=page.slug),
+    ), status
+
+
+def _posted():
+    return request.method == "POST"
+
+
+def _public(slug):
+    page = service.public_page(slug)
+    if page is None:
+        abort(404, "This page is not available.")
+    return page
+
+
+@bp.route("/join/<slug>", methods=["GET"])
+@limiter.limit("60 per minute")
+def show(slug):
+    page = _public(slug)
+    refusal = None
+    if current_user.is_authenticated:
+        try:
+            service.check_may_join(page, current_user)
+        except service.JoinRefused as error:
+            refusal = error
+    return render_template("join_page/show.html", page=page, refusal=refusal, form=EmptyForm())
+
+
+@bp.route("/join/<slug>", methods=["POST"])
+@limiter.limit("10 per minute")
+def join(slug):
+    page = _public(slug)
+    if not current_user.is_authenticated:
+        return redirect(url_for("accounts.login", next=url_for("join_page.show", slug=page.slug)))
+    if not EmptyForm().validate_on_submit():
+        return redirect(url_for("join_page.show", slug=page.slug))
+    try:
+        service.join(page, current_user)
+    except service.JoinRefused as error:
+        db.session.rollback()
+        if error.reason == "unverified":
+            _send_confirmation()
+        return render_template("join_page/show.html", page=page, refusal=error, form=EmptyForm()), 403
+    db.session.commit()
+    groups = f" and {', '.join(g.name for g in page.groups)}" if page.groups else ""
+    flash(f"Welcome to {page.org.name}! You joined as Member{groups}.", "success")
+    return redirect(url_for("orgs.show", slug=page.org.slug))
+
+
+def _send_confirmation():
+    try:
+        send_verification_email(current_user)
+        db.session.commit()
+    except MailDeliveryError as error:
+        db.session.rollback()
+        current_app.logger.warning("confirmation mail to %s failed: %s", current_user.email, error)

@@ -1,0 +1,144 @@
+"""The Join Web Page (F13, premium): a public page where anyone may join as a member,
+unless the owners limit it to email addresses at some domains."""
+import re
+
+from invites import policy
+from invites.activity.service import record
+from invites.errors import DomainError
+from invites.extensions import db
+from invites.groups.models import GroupMember
+from invites.join_page.models import JoinPage
+from invites.orgs.models import Membership, Role
+from invites.orgs.service import RESERVED_SLUGS, require_premium
+
+SLUG = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
+DOMAIN = re.compile(r"^(\*\.)?(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z][a-z0-9-]{0,62}$")
+MAX_DOMAINS = 100
+
+
+class JoinRefused(DomainError):
+    """Why this account may not join through the page; ``reason`` picks what to say."""
+
+    def __init__(self, reason, message):
+        super().__init__(message)
+        self.reason = reason
+
+
+def page_of(org):
+    """The organization's join page, made (off, with a slug from its own) when missing."""
+    page = db.session.scalar(db.select(JoinPage).filter_by(org_id=org.id))
+    if page is None:
+        page = JoinPage(org_id=org.id, org=org, slug=_free_slug(org.slug), enabled=False)
+        db.session.add(page)
+        db.session.flush()
+    return page
+
+
+def _free_slug(base):
+    slug, n = base, 2
+    while slug in RESERVED_SLUGS or db.session.scalar(db.select(JoinPage.id).filter_by(slug=slug)):
+        slug, n = f"{base}-{n}", n + 1
+    return slug
+
+
+def parse_domains(text):
+    """The allowed domains typed one per line (or separated by commas or spaces),
+    lower-cased and de-duplicated. Refuses anything that is not a domain name or a
+    ``*.domain`` rule, naming it."""
+    rules = []
+    for raw in re.split(r"[\s,;]+", (text or "").strip().lower()):
+        if not raw:
+            continue
+        rule = raw.lstrip("@")
+        if not DOMAIN.match(rule) or len(rule) > 253:
+            raise DomainError(
+                f"“{raw}” is not a domain. Write it like example.com, or *.example.com for its subdomains.",
+                "allowed_domains",
+            )
+        if rule not in rules:
+            rules.append(rule)
+    if len(rules) > MAX_DOMAINS:
+        raise DomainError(f"List at most {MAX_DOMAINS} domains.", "allowed_domains")
+    return rules
+
+
+def update_page(org, actor, page, *, enabled, slug, groups, allowed_domains):
+    """Save the panel. Refuses on the free plan, a malformed, reserved or taken slug,
+    groups of another organization and malformed domains. Returns the changes made."""
+    require_premium(org)
+    slug = (slug or "").strip().lower()
+    if not SLUG.match(slug) or not 2 <= len(slug) <= 60:
+        raise DomainError("Use 2 to 60 lower-case letters, digits and single hyphens.", "slug")
+    if slug in RESERVED_SLUGS:
+        raise DomainError("This address is reserved; choose another.", "slug")
+    if slug != page.slug and db.session.scalar(db.select(JoinPage.id).filter_by(slug=slug)):
+        raise DomainError("This address is taken; choose another.", "slug")
+    if any(g.org_id != org.id for g in groups):
+        raise DomainError("Choose groups of this organization.", "groups")
+    domains = parse_domains(allowed_domains)
+    changes = []
+    if bool(enabled) != page.enabled:
+        page.enabled = bool(enabled)
+        changes.append(("join_page.toggled", f"turned the Join Web Page {'on' if enabled else 'off'}"))
+    if slug != page.slug:
+        changes.append(("join_page.slug_changed", f"changed the Join Web Page's address from /join/{page.slug} to /join/{slug}"))
+        page.slug = slug
+    if domains != page.domains:
+        listed = ", ".join(domains) or "anyone"
+        changes.append(("join_page.whitelist_changed", f"set the Join Web Page's allowed domains to {listed}"))
+        page.allowed_domains = "\n".join(domains)
+    if [g.id for g in groups] != [g.id for g in page.groups]:
+        page.groups = list(groups)
+        names = ", ".join(g.name for g in groups) or "none"
+        changes.append(("join_page.groups_changed", f"set the Join Web Page's groups to {names}"))
+    for verb, summary in changes:
+        record(org, actor, verb, summary, page)
+    return changes
+
+
+def public_page(slug):
+    """The page at /join/<slug> if it is on and its organization is premium, else None
+    (the route answers a plain 404 either way: nothing about why is revealed)."""
+    page = db.session.scalar(db.select(JoinPage).filter_by(slug=(slug or "").lower()))
+    if page is None or not page.enabled or not page.org.is_premium:
+        return None
+    return page
+
+
+def check_may_join(page, user):
+    """Raise JoinRefused unless ``user`` may join now: already a member, an address not
+    confirmed yet (when domains are listed), or an address at another domain."""
+    if policy.role_of(user, page.org) is not None:
+        raise JoinRefused("member", f"You are already a member of {page.org.name}.")
+    if page.domains:
+        if not page.allows(user.email):
+            rules = ", ".join(page.domains)
+            raise JoinRefused(
+                "domain",
+                f"{page.org.name} accepts people with an email address at {rules}. "
+                f"Your account's address is at {user.email.rsplit('@', 1)[-1]}.",
+            )
+        if not user.is_verified:
+            raise JoinRefused(
+                "unverified",
+                f"Confirm your email address first: {page.org.name} accepts people by the "
+                "domain of a confirmed address. We sent you a confirmation link; follow it, "
+                "then come back and press Join.",
+            )
+
+
+def join(page, user):
+    """Make ``user`` a member with the page's groups. Refuses what check_may_join does.
+    The caller commits."""
+    check_may_join(page, user)
+    org = page.org
+    membership = Membership(org_id=org.id, user_id=user.id, role=Role.MEMBER)
+    db.session.add(membership)
+    for group in page.groups:
+        db.session.add(GroupMember(group_id=group.id, user_id=user.id))
+    groups = f" and {', '.join(g.name for g in page.groups)}" if page.groups else ""
+    record(org, user, "join_page.joined", f"joined through the Join Web Page{groups}", page)
+    policy.forget_roles(user)
+    db.session.flush()
+    return membership
+
