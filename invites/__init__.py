@@ -74,6 +74,7 @@ def register_blueprints(app):
     from invites.accounts.routes import bp as accounts
     from invites.activity.routes import bp as activity
     from invites.groups.routes import bp as groups
+    from invites.imports.routes import bp as imports
     from invites.invitations.routes import bp as invitations
     from invites.join_page.routes import bp as join_page
     from invites.join_requests.routes import bp as join_requests
@@ -82,8 +83,8 @@ def register_blueprints(app):
     from invites.notifications.routes import bp as notifications
     from invites.orgs.routes import bp as orgs
 
-    for blueprint in (accounts, orgs, groups, invitations, links, join_requests, join_page, notifications,
-                      activity, outbox):
+    for blueprint in (accounts, orgs, groups, invitations, links, join_requests, join_page,
+                      imports, notifications, activity, outbox):
         app.register_blueprint(blueprint)
 
 

@@ -45,6 +45,8 @@ class Config:
     PREFERRED_URL_SCHEME = os.environ.get("PREFERRED_URL_SCHEME", "http")
 
     PAGE_SIZE = 25
+    # Uploads (Import Learners) are at most 1 MB; anything much larger is refused early.
+    MAX_CONTENT_LENGTH = 2 * 1024 * 1024
     PASSWORD_HASH_METHOD = "scrypt"  # werkzeug's default, deliberately slow
     # The development outbox page is served only in debug mode unless this is set.
     DEV_OUTBOX_PAGE = False

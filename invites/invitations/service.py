@@ -180,20 +180,8 @@ def prepare_invitations(org, inviter, addresses, role, groups, message=""):
     message = (message or "").strip()[:MAX_MESSAGE]
     entries = _resolve_entries(org, addresses)
     emails = [email for _, email, _ in entries if email]
-    members = _members_by_email(org, emails)
+    members, pending, accounts = lookup_addresses(org, emails)
     in_groups = _group_entries(groups, [m.user_id for m in members.values()])
-    pending = {
-        inv.email: inv
-        for inv in db.session.scalars(
-            db.select(Invitation)
-            .options(selectinload(Invitation.groups))
-            .where(Invitation.org_id == org.id, Invitation.status == Status.PENDING,
-                   Invitation.email.in_(emails))
-        )
-    }
-    accounts = {
-        user.email: user for user in db.session.scalars(db.select(User).where(User.email.in_(emails)))
-    }
     may_add_new = policy.can(inviter, "people.add_new", org)
     outcomes = []
     for entry, email, error in entries:
@@ -215,21 +203,34 @@ def prepare_invitations(org, inviter, addresses, role, groups, message=""):
                 f"Not a member of {org.name}. You may only invite existing members into groups.",
             ))
             continue
-        invitation = pending.get(email)
-        kind = "resent" if invitation is not None else "sent"
-        if invitation is None:
-            invitation = Invitation(org_id=org.id, email=email, org=org)
-            db.session.add(invitation)
-        invitation.role = invite_role
-        invitation.groups = invite_groups
-        invitation.message = message
-        invitation.inviter = inviter
-        token = invitation.issue_token(org.invitation_lifetime_days)
-        db.session.flush()
-        _after_issue(org, inviter, invitation, kind, accounts.get(email))
-        detail = "Invitation sent." if kind == "sent" else "Had a pending invitation: sent again with a new link."
-        outcomes.append(Outcome(email, kind, detail, invitation, token))
+        outcomes.append(issue_invitation(
+            org, inviter, email, invite_role, invite_groups, message,
+            pending=pending.get(email), account=accounts.get(email),
+        ))
     return outcomes
+
+
+def issue_invitation(org, inviter, email, role, groups, message="", *, pending=None, account=None,
+                     import_id=None):
+    """Create the invitation of one checked address, or refresh its ``pending`` one (new
+    token and expiry: a resend). ``account`` is the user with that address, if any, who
+    also gets a bell notification. Returns an :class:`Outcome` carrying the token."""
+    invitation = pending
+    kind = "resent" if invitation is not None else "sent"
+    if invitation is None:
+        invitation = Invitation(org_id=org.id, email=email, org=org)
+        db.session.add(invitation)
+    invitation.role = role
+    invitation.groups = list(groups)
+    invitation.message = message
+    invitation.inviter = inviter
+    if import_id is not None:
+        invitation.import_id = import_id
+    token = invitation.issue_token(org.invitation_lifetime_days)
+    db.session.flush()
+    _after_issue(org, inviter, invitation, kind, account)
+    detail = "Invitation sent." if kind == "sent" else "Had a pending invitation: sent again with a new link."
+    return Outcome(email, kind, detail, invitation, token)
 
 
 def _after_issue(org, actor, invitation, kind, account):
@@ -242,6 +243,25 @@ def _after_issue(org, actor, invitation, kind, account):
             account, invitation,
             f"{actor.name} invited you to join {org.name} as {invitation.role_label}.",
         )
+
+
+def lookup_addresses(org, emails):
+    """For these addresses, in three queries whatever their number: their memberships of
+    ``org``, their pending invitations to it, and their accounts (each a dict by email)."""
+    emails = list(emails)
+    pending = {
+        inv.email: inv
+        for inv in db.session.scalars(
+            db.select(Invitation)
+            .options(selectinload(Invitation.groups))
+            .where(Invitation.org_id == org.id, Invitation.status == Status.PENDING,
+                   Invitation.email.in_(emails))
+        )
+    } if emails else {}
+    accounts = {
+        user.email: user for user in db.session.scalars(db.select(User).where(User.email.in_(emails)))
+    } if emails else {}
+    return _members_by_email(org, emails), pending, accounts
 
 
 def _members_by_email(org, emails):

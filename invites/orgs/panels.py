@@ -10,7 +10,7 @@ PANELS = [
     ("Join Request Links", "join_requests.links_panel", "join_requests.manage"),
     ("Join Requests", "join_requests.panel", "join_requests.manage"),
     ("Join Web Page", "join_page.panel", "join_page.manage"),
-    ("Import Learners", None, "imports.manage"),
+    ("Import Learners", "imports.panel", "imports.manage"),
     ("Permissions", "orgs.permissions", "settings.edit"),
     ("Activity", "activity.index", "activity.view"),
 ]

@@ -1,0 +1,158 @@
+"""Import Learners (F14, premium): preview a spreadsheet, then invite every row at once.
+
+The preview saves only the pending import (its rows and what will become of each); no
+invitation exists and nothing is sent until "Continue". Running it creates ordinary
+invitations (linked back to the import), commits them, then sends every message over one
+SMTP connection; a refused message marks that invitation Not delivered and the rest go on.
+"""
+from collections import Counter
+
+from sqlalchemy import func
+from sqlalchemy.orm import joinedload
+
+from invites import policy
+from invites.accounts.service import normalize_email
+from invites.activity.service import record
+from invites.clock import now
+from invites.errors import DomainError
+from invites.extensions import db
+from invites.groups.models import Group
+from invites.imports.models import Fate, Import, ImportRow, ImportStatus
+from invites.imports.spreadsheet import read_rows
+from invites.invitations import service as invitations
+from invites.orgs.models import Role
+from invites.orgs.service import require_premium
+
+
+def check_allowed(org, actor):
+    """Refuse on the free plan, and for anyone who may not add new people (F5)."""
+    require_premium(org)
+    if not policy.can(actor, "people.add_new", org):
+        raise DomainError("Importing invites new people, which you may not do here.")
+
+
+def split_groups(text):
+    """Group names in a cell, separated by semicolons (commas too), without blanks."""
+    parts = (text or "").replace(",", ";").split(";")
+    return [part.strip() for part in parts if part.strip()]
+
+
+def preview_import(org, actor, filename, data):
+    """Read the file and save a pending import whose rows say what will become of each.
+
+    Refuses (DomainError on the "file" field) what :func:`read_rows` refuses. Returns the
+    import; the caller commits.
+    """
+    check_allowed(org, actor)
+    rows = read_rows(filename, data)
+    imp = Import(org_id=org.id, org=org, created_by=actor, filename=(filename or "upload")[:255])
+    db.session.add(imp)
+    db.session.flush()
+    groups_by_name = {g.name.lower(): g for g in db.session.scalars(db.select(Group).filter_by(org_id=org.id))}
+    parsed = []
+    for row in rows:
+        try:
+            email = normalize_email(row["email"]) if row["email"] else None
+        except DomainError:
+            email = None
+        parsed.append((row, email))
+    members, pending, _ = invitations.lookup_addresses(org, [e for _, e in parsed if e])
+    seen = set()
+    for row, email in parsed:
+        fate, detail = _fate(row, email, seen, members, pending, groups_by_name)
+        db.session.add(ImportRow(
+            import_id=imp.id, row_number=row["row_number"], email=row["email"],
+            groups=row["groups"], first_name=row["first_name"], last_name=row["last_name"],
+            normalized_email=email, fate=fate, detail=detail,
+        ))
+    db.session.flush()
+    record(org, actor, "import.previewed", f"previewed an import of {len(rows)} rows from {imp.filename}", imp)
+    return imp
+
+
+def _fate(row, email, seen, members, pending, groups_by_name):
+    if email is None:
+        return Fate.INVALID_EMAIL, ("No email address." if not row["email"] else "Not a valid email address.")
+    if email in seen:
+        return Fate.DUPLICATE, "The same address is on an earlier row."
+    seen.add(email)
+    unknown = [name for name in split_groups(row["groups"]) if name.lower() not in groups_by_name]
+    if unknown:
+        return Fate.UNKNOWN_GROUP, f"No group called {', '.join(unknown)} in this organization."
+    if email in members:
+        return Fate.MEMBER, "Already a member: nothing will be sent."
+    if email in pending:
+        return Fate.RESEND, "Has a pending invitation: it will be sent again with a new link."
+    return Fate.INVITE, "An invitation will be sent."
+
+
+def counts(imp):
+    """{fate: number of rows} in one query."""
+    return dict(db.session.execute(
+        db.select(ImportRow.fate, func.count(ImportRow.id))
+        .where(ImportRow.import_id == imp.id).group_by(ImportRow.fate)
+    ).all())
+
+
+def run_import(org, actor, imp):
+    """Create the invitations of every row marked invite or resend, commit, then send all
+    the messages over one connection. Refuses an import already run. Each row gets its
+    outcome (sent, not delivered with the reason, or skipped); the caller commits them.
+    """
+    check_allowed(org, actor)
+    imp = db.session.scalar(
+        db.select(Import).where(Import.id == imp.id).with_for_update().execution_options(populate_existing=True)
+    )
+    if imp.status != ImportStatus.PREVIEWED:
+        raise DomainError("This import was already run.")
+    rows = db.session.scalars(db.select(ImportRow).filter_by(import_id=imp.id).order_by(ImportRow.row_number)).all()
+    groups_by_name = {g.name.lower(): g for g in db.session.scalars(db.select(Group).filter_by(org_id=org.id))}
+    sending = [row for row in rows if row.fate in Fate.SENDS]
+    members, pending, accounts = invitations.lookup_addresses(org, [row.normalized_email for row in sending])
+    outcomes = []
+    for row in rows:
+        if row.fate not in Fate.SENDS:
+            row.outcome, row.outcome_detail = "skipped", row.fate_label
+            continue
+        email = row.normalized_email
+        if email in members:  # joined between the preview and now
+            row.outcome, row.outcome_detail = "skipped", "Became a member since the preview."
+            continue
+        groups = [groups_by_name[name.lower()] for name in split_groups(row.groups) if name.lower() in groups_by_name]
+        outcome = invitations.issue_invitation(
+            org, actor, email, Role.MEMBER, groups, pending=pending.get(email),
+            account=accounts.get(email), import_id=imp.id,
+        )
+        row.invitation_id = outcome.invitation.id
+        outcomes.append((row, outcome))
+    imp.status = ImportStatus.DONE
+    imp.ran_at = now()
+    db.session.commit()  # every invitation is saved before the first message goes out
+    invitations.deliver(org, actor, [outcome for _, outcome in outcomes])
+    for row, outcome in outcomes:
+        if outcome.kind == "not_delivered":
+            row.outcome, row.outcome_detail = "not_delivered", outcome.invitation.delivery_error
+        else:
+            row.outcome, row.outcome_detail = "sent", outcome.detail
+    tally = Counter(row.outcome for row in rows)
+    imp.sent_count, imp.failed_count = tally["sent"], tally["not_delivered"]
+    record(org, actor, "import.run",
+           f"ran the import of {imp.filename}: {tally['sent']} sent, {tally['not_delivered']} not delivered, "
+           f"{tally['skipped']} skipped", imp)
+    return imp
+
+
+def page_of_imports(org, page, per_page):
+    query = (
+        db.select(Import).options(joinedload(Import.created_by))
+        .where(Import.org_id == org.id)
+        .order_by(Import.created_at.desc(), Import.id.desc())
+    )
+    return db.paginate(query, page=page, per_page=per_page, error_out=False)
+
+
+def rows_of(imp):
+    return db.session.scalars(
+        db.select(ImportRow).options(joinedload(ImportRow.invitation))
+        .filter_by(import_id=imp.id).order_by(ImportRow.row_number)
+    ).all()
