@@ -112,7 +112,12 @@ def connection():
         except smtplib.SMTPRecipientsRefused as error:
             raise MailDeliveryError(_describe_refusal(error)) from error
         except (smtplib.SMTPException, OSError) as error:
-            if isinstance(error, (smtplib.SMTPServerDisconnected, OSError)):
+            # SMTPException is itself an OSError: only a dropped connection or a socket
+            # error (not a refused message) means the next message needs a new one.
+            dropped = isinstance(error, smtplib.SMTPServerDisconnected) or not isinstance(
+                error, smtplib.SMTPException
+            )
+            if dropped:
                 _close_quietly(conn)
                 opened = False
             raise MailDeliveryError(_describe(error)) from error
