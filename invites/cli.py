@@ -12,6 +12,7 @@ from invites.groups import service as groups
 from invites.clock import now
 from invites.groups.models import Group, JoinMethod
 from invites.invitations import service as invitations
+from invites.join_page import service as join_pages
 from invites.invitations.models import Invitation
 from invites.orgs import service as orgs
 from invites.orgs.models import Membership, Organization, Plan, Role
@@ -63,6 +64,9 @@ def seed_demo():
             groups.add_to_group(org, owner, group, users["member@demo.test"])
     db.session.commit()
     _seed_invitations(org, users["manager@demo.test"])
+    join_page = join_pages.page_of(org)  # premium: the public /join/acme-training is on
+    join_page.enabled = True
+    db.session.commit()
     return org
 
 

@@ -80,6 +80,7 @@ def test_seed_demo_is_idempotent_and_prints_the_logins(app):
     new_hire = db.session.scalar(db.select(Invitation).filter_by(email="new.hire@demo.test"))
     assert [g.name for g in new_hire.groups] == ["New Hires"]
     assert db.session.scalar(db.select(db.func.count(OutboxMessage.id))) >= 4
+    assert app.test_client().get("/join/acme-training").status_code == 200
     skipped = runner.invoke(args=["seed-demo", "--if-empty"])
     assert "already has accounts" in skipped.output
 
