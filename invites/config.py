@@ -43,6 +43,11 @@ class Config:
     SESSION_COOKIE_SAMESITE = "Lax"
     REMEMBER_COOKIE_SAMESITE = "Lax"
     PREFERRED_URL_SCHEME = os.environ.get("PREFERRED_URL_SCHEME", "http")
+    # Served over HTTPS (PUBLIC_URL says so): cookies are sent over HTTPS only.
+    SESSION_COOKIE_SECURE = REMEMBER_COOKIE_SECURE = (PUBLIC_URL or "").startswith("https://")
+    # Behind N reverse proxies or load balancers, trust their X-Forwarded-For/-Proto (so
+    # rate limits key on the real client and HTTPS is seen as such). 0: trust none.
+    TRUSTED_PROXIES = int(os.environ.get("TRUSTED_PROXIES", "0"))
 
     PAGE_SIZE = 25
     # Uploads (Import Learners) are at most 1 MB; anything much larger is refused early.

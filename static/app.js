@@ -24,8 +24,13 @@ document.addEventListener("click", function (event) {
     if (status) status.textContent = "Copied to the clipboard.";
     setTimeout(function () { button.textContent = original; }, 2000);
   };
+  var failed = function () {
+    field.select();
+    var status = document.getElementById(button.getAttribute("aria-describedby") || "");
+    if (status) status.textContent = "Copying was not allowed: the address is selected, press Ctrl+C (or Cmd+C).";
+  };
   if (navigator.clipboard && window.isSecureContext) {
-    navigator.clipboard.writeText(text).then(done, function () { field.select(); });
+    navigator.clipboard.writeText(text).then(done, failed);
   } else {
     field.select();
     document.execCommand("copy");

@@ -12,8 +12,8 @@ class LinkForm(FlaskForm):
     """F11 "New Invite". Role, group and access choices are set per request."""
 
     expiration = RadioField("Expiration", choices=choices(Expiry.CHOICES), default="7d")
-    custom_date = DateField("Custom date", validators=[Optional()],
-                            description="The link works until the end of this day (UTC).")
+    custom_date = DateField("Last day the link works", validators=[Optional()],
+                            description="For a custom date: the link works until the end of this day (UTC).")
     access = RadioField("Who may use it", choices=choices(Access.LABELS.items()), default=Access.MEMBERS)
     role = SelectField("Role", description="For people who join the organization through the link.")
     groups = SelectMultipleField(
