@@ -112,10 +112,13 @@ def connection():
         except smtplib.SMTPRecipientsRefused as error:
             raise MailDeliveryError(_describe_refusal(error)) from error
         except (smtplib.SMTPException, OSError) as error:
-            # SMTPException is itself an OSError: only a dropped connection or a socket
-            # error (not a refused message) means the next message needs a new one.
-            dropped = isinstance(error, smtplib.SMTPServerDisconnected) or not isinstance(
-                error, smtplib.SMTPException
+            # SMTPException is itself an OSError. A refused message leaves the session
+            # usable; a dropped connection, a socket error, or a reply after which smtplib
+            # closed the socket (421) means the next message needs a new connection.
+            dropped = (
+                isinstance(error, smtplib.SMTPServerDisconnected)
+                or not isinstance(error, smtplib.SMTPException)
+                or getattr(conn.host, "sock", None) is None
             )
             if dropped:
                 _close_quietly(conn)
@@ -155,7 +158,8 @@ def _describe(error):
         if isinstance(message, bytes):
             message = message.decode("utf-8", "replace")
         return f"{error.smtp_code} {message}"
-    if isinstance(error, TimeoutError):
+    if isinstance(error, TimeoutError) or str(error).endswith("timed out"):
+        # smtplib reports a stalled greeting as "Connection unexpectedly closed: timed out".
         return "The mail server did not answer in time."
     if isinstance(error, ConnectionRefusedError):
         return "The mail server refused the connection."
