@@ -227,6 +227,8 @@ def ask(token):
     link = service.find_join_link(token)
     if not current_user.is_authenticated:
         return redirect(url_for("accounts.login", next=url_for("join_requests.follow", token=token)))
+    if link is None:  # before the form: its error page would need the link (it was a 500)
+        return _refused(service.RequestRefused("unknown"), None)
     form = RequestForm()
     if not form.validate_on_submit():
         return render_template("join_requests/follow.html", link=link, token=token, form=form), 422
