@@ -20,7 +20,19 @@ def free_port():
 
 
 class FormClient(FlaskClient):
-    """A test client that fills in the CSRF token the way a browser's form would."""
+    """A test client that fills in the CSRF token the way a browser's form would.
+
+    The ``app`` fixture keeps an app context pushed, and Flask reuses it for requests, so
+    ``flask.g`` (Flask-Login's current user, Flask-WTF's CSRF token) would carry over from
+    one request to the next. Each request starts with an empty ``g``, as in production.
+    """
+
+    def open(self, *args, **kwargs):
+        from flask import g, has_app_context
+
+        if has_app_context():
+            vars(g).clear()
+        return super().open(*args, **kwargs)
 
     def csrf_token(self):
         html = self.get("/").get_data(as_text=True)

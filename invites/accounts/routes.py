@@ -1,4 +1,4 @@
-from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
+from flask import Blueprint, current_app, flash, redirect, render_template, request, session, url_for
 from flask_login import current_user, login_required, login_user, logout_user
 
 from invites.accounts import service
@@ -69,6 +69,7 @@ def logout():
     form = EmptyForm()
     if form.validate_on_submit():
         logout_user()
+        session.clear()  # nothing of this person (such as new links' tokens) stays behind
         flash("You are logged out.", "info")
     return redirect(url_for("accounts.login"))
 

@@ -431,4 +431,5 @@ def switch_account(token):
     """From the "sent to another address" page: log out, then log in with the right one."""
     if EmptyForm().validate_on_submit():
         logout_user()
+        session.clear()
     return redirect(url_for("accounts.login", next=url_for("invitations.respond", token=token)))
