@@ -36,5 +36,9 @@ chromium:
 test: install chromium
 	$(VENV)/bin/pytest
 
+# Benchmarks (README, Performance): builds its own PostgreSQL database and servers.
+bench: install
+	$(VENV)/bin/python -m bench.run
+
 clean:
 	rm -rf $(VENV) instance/*.sqlite3 *.egg-info

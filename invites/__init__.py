@@ -93,6 +93,19 @@ def register_blueprints(app):
     for blueprint in (accounts, orgs, groups, invitations, links, join_requests, join_page,
                       imports, notifications, activity, outbox):
         app.register_blueprint(blueprint)
+    if app.config.get("BENCH_ENDPOINTS"):
+        _register_bench_endpoint(app)
+
+
+def _register_bench_endpoint(app):
+    """The "bare" endpoint bench/ measures pages against: one indexed query, a short string."""
+    from invites.extensions import db
+    from invites.orgs.models import Organization
+
+    @app.route("/bench/bare")
+    def bench_bare():
+        found = db.session.scalar(db.select(Organization.id).filter_by(slug="bench"))
+        return f"ok {found}"
 
 
 def register_template_helpers(app):

@@ -37,6 +37,7 @@ class Config:
 
     RATELIMIT_STORAGE_URI = os.environ.get("RATELIMIT_STORAGE_URI", "memory://")
     RATELIMIT_HEADERS_ENABLED = True
+    RATELIMIT_ENABLED = _flag("RATELIMIT_ENABLED", True)  # off only for benchmarks
 
     WTF_CSRF_TIME_LIMIT = None  # the token lives as long as the session
     SESSION_COOKIE_HTTPONLY = True
@@ -49,7 +50,9 @@ class Config:
     # rate limits key on the real client and HTTPS is seen as such). 0: trust none.
     TRUSTED_PROXIES = int(os.environ.get("TRUSTED_PROXIES", "0"))
 
-    PAGE_SIZE = 25
+    PAGE_SIZE = int(os.environ.get("PAGE_SIZE", "25"))
+    # bench/ only: adds /bench/bare, the ceiling a page's throughput is compared with.
+    BENCH_ENDPOINTS = _flag("BENCH_ENDPOINTS")
     # Uploads (Import Learners) are at most 1 MB; anything much larger is refused early.
     MAX_CONTENT_LENGTH = 2 * 1024 * 1024
     PASSWORD_HASH_METHOD = "scrypt"  # werkzeug's default, deliberately slow

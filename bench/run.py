@@ -1,0 +1,444 @@
+"""`make bench`: how Invites performs, measured on this machine, printed as tables.
+
+1. Query counts and median render time of every list page at 10, 1,000 and 100,000 rows.
+2. Throughput under gunicorn (2 workers) on PostgreSQL: the invitations page (50 rows of
+   100,000) and the accept page, against a bare endpoint of the same app (one indexed
+   query, a short string), driven by a load generator on loopback for a bounded time.
+3. Bulk send: a 500-row import (preview, then confirm-and-send) against plain smtplib
+   sending the same 500 rendered messages over one connection to the same SMTP server.
+4. Memory: the peak RSS of the gunicorn worker that ran a 500-row import over HTTP.
+
+It builds its own PostgreSQL database (BENCH_DATABASE_URL's server, default the local
+one) and drops it afterwards. Not part of `make test`.
+"""
+import http.client
+import io
+import os
+import re
+import smtplib
+import statistics
+import subprocess
+import sys
+import threading
+import time
+import uuid
+from contextlib import contextmanager
+from datetime import timedelta
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import psycopg
+from sqlalchemy import event, insert
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from invites import create_app  # noqa: E402
+from invites.clock import now  # noqa: E402
+from invites.extensions import db  # noqa: E402
+from tests.support import SMTPSink, free_port, start_smtp_server  # noqa: E402
+
+SERVER = os.environ.get("BENCH_DATABASE_SERVER", "postgresql+psycopg://postgres@127.0.0.1:5432")
+SIZES = (10, 1_000, 100_000)
+PASSWORD = "bench-password"
+LOAD_SECONDS = float(os.environ.get("BENCH_LOAD_SECONDS", "8"))
+CLIENTS = int(os.environ.get("BENCH_CLIENTS", "8"))
+
+
+# --- the database -----------------------------------------------------------------------
+
+@contextmanager
+def fresh_database():
+    name = f"invites_bench_{os.getpid()}"
+    admin = SERVER.replace("postgresql+psycopg", "postgresql") + "/postgres"
+    with psycopg.connect(admin, autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}"')
+        conn.execute(f'CREATE DATABASE "{name}"')
+    try:
+        yield f"{SERVER}/{name}"
+    finally:
+        with psycopg.connect(admin, autocommit=True) as conn:
+            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+def make_app(url, **extra):
+    config = {
+        "SQLALCHEMY_DATABASE_URI": url, "SECRET_KEY": "bench", "RATELIMIT_ENABLED": False,
+        "PASSWORD_HASH_METHOD": "pbkdf2:sha256:1000", "MAIL_SERVER": None, "TESTING": False,
+        "WTF_CSRF_ENABLED": True, **extra,
+    }
+    return create_app(config)
+
+
+@contextmanager
+def counting_queries():
+    statements = []
+
+    def collect(conn, cursor, statement, *args):
+        statements.append(statement)
+
+    event.listen(db.engine, "before_cursor_execute", collect)
+    try:
+        yield statements
+    finally:
+        event.remove(db.engine, "before_cursor_execute", collect)
+
+
+# --- the data ---------------------------------------------------------------------------
+
+class World:
+    """One premium organization whose lists grow to each size in SIZES."""
+
+    def __init__(self, app):
+        from invites.accounts.service import register_user
+        from invites.orgs.service import create_organization
+
+        self.app = app
+        with app.app_context():
+            owner = register_user("Olivia Owner", "owner", "owner@bench.test", PASSWORD, verified=True)
+            org = create_organization(owner, "Bench", "bench")
+            org.plan = "premium"
+            db.session.commit()
+            self.owner_id, self.org_id, self.slug = owner.id, org.id, org.slug
+            self.password_hash = owner.password_hash
+        self.size = 0
+
+    def grow_to(self, n):
+        """Add rows to every listed table until each holds ``n``."""
+        from invites.accounts.models import User
+        from invites.activity.models import Activity
+        from invites.groups.models import Group
+        from invites.imports.models import Import
+        from invites.invitations.models import Invitation
+        from invites.join_requests.models import JoinLink, JoinRequest
+        from invites.links.models import InviteLink
+        from invites.notifications.models import Notification
+        from invites.orgs.models import Membership
+
+        start, at = self.size, now()
+        with self.app.app_context():
+            if start == 0:
+                link = JoinLink(org_id=self.org_id, token_hash=uuid.uuid4().hex * 2, description="Bench",
+                                role="member", notify="nobody", created_by_id=self.owner_id)
+                db.session.add(link)
+                db.session.commit()
+                self.join_link_id = link.id
+            for lo in range(start, n, 10_000):
+                hi = min(n, lo + 10_000)
+                ids = range(lo, hi)
+                users = db.session.execute(insert(User).returning(User.id), [
+                    {"name": f"Person {i}", "username": f"p{i}", "email": f"p{i}@bench.test",
+                     "password_hash": self.password_hash, "created_at": at} for i in ids
+                ]).scalars().all()
+                table_rows = {
+                    Membership: [{"org_id": self.org_id, "user_id": u, "role": "member", "created_at": at} for u in users],
+                    Group: [{"org_id": self.org_id, "name": f"Group {i}", "join_method": "open", "created_at": at} for i in ids],
+                    Invitation: [{"org_id": self.org_id, "email": f"i{i}@bench.test", "role": "member",
+                                  "status": "pending", "token_hash": uuid.uuid4().hex * 2, "inviter_id": self.owner_id,
+                                  "message": "", "expires_at": at + timedelta(days=14), "created_at": at,
+                                  "updated_at": at} for i in ids],
+                    InviteLink: [{"org_id": self.org_id, "token_hash": uuid.uuid4().hex * 2, "access": "members",
+                                  "role": "member", "uses": 0, "created_by_id": self.owner_id, "created_at": at} for _ in ids],
+                    JoinRequest: [{"org_id": self.org_id, "link_id": self.join_link_id, "user_id": u, "message": "hi",
+                                   "status": "pending", "created_at": at} for u in users],
+                    Activity: [{"org_id": self.org_id, "actor_id": self.owner_id, "verb": "bench",
+                                "summary": f"did thing {i}", "created_at": at} for i in ids],
+                    Import: [{"org_id": self.org_id, "created_by_id": self.owner_id, "filename": f"f{i}.csv",
+                              "status": "done", "created_at": at, "sent_count": 1, "failed_count": 0} for i in ids],
+                    Notification: [{"user_id": self.owner_id, "org_id": self.org_id, "kind": "bench",
+                                    "text": f"note {i}", "created_at": at} for i in ids],
+                }
+                for model, rows in table_rows.items():
+                    db.session.execute(insert(model), rows)
+                db.session.commit()
+        # What autovacuum does on a live server: statistics and the visibility map, so the
+        # pages' COUNT(*) can be answered from the index.
+        admin = db.engine.url.set(drivername="postgresql").render_as_string(hide_password=False)
+        with psycopg.connect(admin, autocommit=True) as conn:
+            conn.execute("VACUUM ANALYZE")
+        self.size = n
+
+
+PAGES = [
+    ("members", "/o/{slug}/manage/members"),
+    ("groups", "/o/{slug}/groups"),
+    ("invitations", "/o/{slug}/manage/invitations"),
+    ("invite links", "/o/{slug}/manage/links"),
+    ("join requests", "/o/{slug}/manage/join-requests"),
+    ("activity", "/o/{slug}/manage/activity"),
+    ("import history", "/o/{slug}/manage/imports"),
+    ("notifications", "/notifications"),
+]
+
+
+def login(client, email=None):
+    html = client.get("/login").get_data(as_text=True)
+    token = re.search(r'name="csrf-token" content="([^"]+)"', html).group(1)
+    response = client.post("/login", data={"email": email or "owner@bench.test", "password": PASSWORD,
+                                          "csrf_token": token})
+    assert response.status_code == 302, response.status_code
+
+
+def measure_pages(app, world):
+    """{page: {size: (queries, median ms)}}"""
+    results = {name: {} for name, _ in PAGES}
+    for size in SIZES:
+        world.grow_to(size)
+        with app.app_context():
+            client = app.test_client()
+            login(client)
+            for name, pattern in PAGES:
+                url = pattern.format(slug=world.slug)
+                client.get(url)  # warm
+                timings, counts = [], set()
+                for _ in range(5):
+                    with counting_queries() as statements:
+                        started = time.perf_counter()
+                        response = client.get(url)
+                        timings.append((time.perf_counter() - started) * 1000)
+                    assert response.status_code == 200, (url, response.status_code)
+                    counts.add(len(statements))
+                results[name][size] = (max(counts), statistics.median(timings))
+            db.session.remove()
+    return results
+
+
+# --- throughput under gunicorn ----------------------------------------------------------
+
+@contextmanager
+def gunicorn(url, env_extra=None):
+    port = free_port()
+    env = {**os.environ, "DATABASE_URL": url, "SECRET_KEY": "bench", "BENCH_ENDPOINTS": "1",
+           "RATELIMIT_ENABLED": "0", "PAGE_SIZE": "50", **(env_extra or {})}
+    process = subprocess.Popen(
+        [str(ROOT / ".venv/bin/gunicorn"), "-w", "2", "-b", f"127.0.0.1:{port}", "--log-level", "warning",
+         "--timeout", "120", "wsgi:app"],
+        cwd=ROOT, env=env,
+    )
+    base = f"http://127.0.0.1:{port}"
+    for _ in range(100):
+        try:
+            conn = http.client.HTTPConnection("127.0.0.1", port, timeout=2)
+            conn.request("GET", "/login")
+            conn.getresponse().read()
+            break
+        except OSError:
+            time.sleep(0.1)
+    try:
+        yield base, process
+    finally:
+        process.terminate()
+        process.wait(10)
+
+
+def http_login(base):
+    """A session cookie for the owner, through the real login form."""
+    host = urlsplit(base)
+    conn = http.client.HTTPConnection(host.hostname, host.port)
+    conn.request("GET", "/login")
+    response = conn.getresponse()
+    html = response.read().decode()
+    cookie = response.getheader("Set-Cookie").split(";")[0]
+    token = re.search(r'name="csrf-token" content="([^"]+)"', html).group(1)
+    body = f"email=owner%40bench.test&password={PASSWORD}&csrf_token={token}"
+    conn.request("POST", "/login", body=body, headers={
+        "Content-Type": "application/x-www-form-urlencoded", "Cookie": cookie})
+    response = conn.getresponse()
+    response.read()
+    assert response.status == 302, response.status
+    return response.getheader("Set-Cookie").split(";")[0]
+
+
+def load(base, path, seconds, clients, cookie=None):
+    """Requests per second of GET ``path`` by ``clients`` keep-alive connections."""
+    host = urlsplit(base)
+    stop = time.monotonic() + seconds
+    counts, failures = [0] * clients, [0] * clients
+    headers = {"Cookie": cookie} if cookie else {}
+
+    def worker(i):
+        conn = http.client.HTTPConnection(host.hostname, host.port, timeout=30)
+        while time.monotonic() < stop:
+            try:
+                conn.request("GET", path, headers=headers)
+                response = conn.getresponse()
+                response.read()
+                if response.status == 200:
+                    counts[i] += 1
+                else:
+                    failures[i] += 1
+            except (OSError, http.client.HTTPException):
+                failures[i] += 1
+                conn = http.client.HTTPConnection(host.hostname, host.port, timeout=30)
+
+    threads = [threading.Thread(target=worker, args=(i,)) for i in range(clients)]
+    started = time.monotonic()
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    elapsed = time.monotonic() - started
+    return sum(counts) / elapsed, sum(failures)
+
+
+def pending_token(app, world):
+    """A real pending invitation with a known token, for the accept page."""
+    from invites.invitations.models import Invitation
+
+    with app.app_context():
+        invitation = Invitation(org_id=world.org_id, email="accept@bench.test", role="member",
+                                inviter_id=world.owner_id, message="", status="pending")
+        token = invitation.issue_token(14)
+        db.session.add(invitation)
+        db.session.commit()
+    return token
+
+
+def measure_throughput(url, app, world):
+    token = pending_token(app, world)
+    with gunicorn(url) as (base, _):
+        cookie = http_login(base)
+        results = {}
+        for name, path, auth in [
+            ("bare endpoint", "/bench/bare", False),
+            ("invitations page (50 of 100,000)", f"/o/{world.slug}/manage/invitations", True),
+            ("accept page /i/<token>", f"/i/{token}", False),
+        ]:
+            load(base, path, 1, 2, cookie if auth else None)  # warm both workers
+            results[name] = load(base, path, LOAD_SECONDS, CLIENTS, cookie if auth else None)
+    return results
+
+
+# --- bulk send --------------------------------------------------------------------------
+
+def csv_of(n, prefix):
+    rows = ["email,groups,first name,last name"] + [f"{prefix}{i}@bulk.test,,F{i},L{i}" for i in range(n)]
+    return ("\n".join(rows) + "\n").encode()
+
+
+def measure_bulk_send(url):
+    from invites.imports import service as imports
+    from invites.accounts.models import User
+    from invites.orgs.models import Organization
+
+    sink = SMTPSink()
+    controller = start_smtp_server(sink)
+    app = make_app(url, MAIL_SERVER="127.0.0.1", MAIL_PORT=controller.port, MAIL_TIMEOUT=30)
+    try:
+        with app.test_request_context(base_url="http://127.0.0.1:5000"):
+            org = db.session.scalar(db.select(Organization).filter_by(slug="bench"))
+            owner = db.session.scalar(db.select(User).filter_by(email="owner@bench.test"))
+            started = time.perf_counter()
+            imp = imports.preview_import(org, owner, "bulk.csv", csv_of(500, "b"))
+            db.session.commit()
+            preview = time.perf_counter() - started
+            started = time.perf_counter()
+            imports.run_import(org, owner, imp)
+            db.session.commit()
+            send = time.perf_counter() - started
+            assert imp.sent_count == 500, imp.sent_count
+            # The same 500 messages, rendered, sent by plain smtplib over one connection.
+            messages = [m for m in sink.messages[-500:]]
+            started = time.perf_counter()
+            with smtplib.SMTP("127.0.0.1", controller.port, timeout=30) as smtp:
+                for message in messages:
+                    smtp.send_message(message, from_addr="invites@localhost", to_addrs=[message["To"]])
+            raw = time.perf_counter() - started
+    finally:
+        controller.stop()
+    return preview, send, raw
+
+
+def measure_memory(url):
+    """Peak RSS (VmHWM) of the gunicorn worker that previews and runs a 500-row import."""
+    sink = SMTPSink()
+    controller = start_smtp_server(sink)
+    try:
+        with gunicorn(url, {"MAIL_SERVER": "127.0.0.1", "MAIL_PORT": str(controller.port)}) as (base, process):
+            cookie = http_login(base)
+            host = urlsplit(base)
+            conn = http.client.HTTPConnection(host.hostname, host.port, timeout=120)
+            conn.request("GET", "/o/bench/manage/imports", headers={"Cookie": cookie})
+            html = conn.getresponse().read().decode()
+            token = re.search(r'name="csrf-token" content="([^"]+)"', html).group(1)
+            boundary = "benchboundary"
+            body = (f"--{boundary}\r\nContent-Disposition: form-data; name=\"csrf_token\"\r\n\r\n{token}\r\n"
+                    f"--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"mem.csv\"\r\n"
+                    f"Content-Type: text/csv\r\n\r\n").encode() + csv_of(500, "m") + f"\r\n--{boundary}--\r\n".encode()
+            conn.request("POST", "/o/bench/imports", body=body, headers={
+                "Cookie": cookie, "Content-Type": f"multipart/form-data; boundary={boundary}"})
+            response = conn.getresponse()
+            response.read()
+            location = response.getheader("Location")
+            conn.request("POST", f"{location}/run", body=f"csrf_token={token}&confirmed=yes", headers={
+                "Cookie": cookie, "Content-Type": "application/x-www-form-urlencoded"})
+            response = conn.getresponse()
+            response.read()
+            assert len(sink.messages) == 500, len(sink.messages)
+            return max(_peak_rss_kb(pid) for pid in _children(process.pid)) / 1024
+    finally:
+        controller.stop()
+
+
+def _children(pid):
+    found = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                stat = (entry / "stat").read_text()
+            except OSError:
+                continue
+            if int(stat.rsplit(")", 1)[1].split()[1]) == pid:
+                found.append(int(entry.name))
+    return found
+
+
+def _peak_rss_kb(pid):
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1])
+    return 0
+
+
+# --- main -------------------------------------------------------------------------------
+
+def main():
+    began = time.monotonic()
+    print(f"Invites benchmark on {os.cpu_count()} CPUs, PostgreSQL at {SERVER.split('@')[-1]}")
+    with fresh_database() as url:
+        from flask_migrate import upgrade
+
+        app = make_app(url)
+        with app.app_context():
+            upgrade(directory=str(ROOT / "migrations"))
+        world = World(app)
+
+        pages = measure_pages(app, world)
+        print("\nList pages: SQL queries to render the first page, and median render time")
+        print(f"{'page':<16}" + "".join(f"{size:>22,}" for size in SIZES))
+        constant = True
+        for name, by_size in pages.items():
+            cells = "".join(f"{by_size[s][0]:>10} q {by_size[s][1]:>7.1f} ms" for s in SIZES)
+            constant &= len({by_size[s][0] for s in SIZES}) == 1
+            print(f"{name:<16}{cells}")
+        print(f"query counts constant across sizes: {'yes' if constant else 'NO'}")
+
+        throughput = measure_throughput(url, app, world)
+        bare = throughput["bare endpoint"][0]
+        print(f"\nThroughput: gunicorn, 2 workers, PostgreSQL; {CLIENTS} keep-alive clients for {LOAD_SECONDS:.0f} s each")
+        for name, (rps, failures) in throughput.items():
+            print(f"{name:<36}{rps:>9.0f} req/s   {rps / bare:>5.0%} of bare   failures {failures}")
+
+        preview, send, raw = measure_bulk_send(url)
+        print("\nBulk send: 500 rows, one SMTP connection to a local aiosmtpd")
+        print(f"preview of 500 rows            {preview:>7.2f} s")
+        print(f"confirm-and-send (Invites)     {send:>7.2f} s")
+        print(f"plain smtplib, same messages   {raw:>7.2f} s   ratio {send / raw:.2f}x")
+
+        peak = measure_memory(url)
+        print(f"\nMemory: peak RSS of the worker that ran a 500-row import: {peak:.0f} MB")
+    print(f"\nbench finished in {time.monotonic() - began:.0f} s")
+
+
+if __name__ == "__main__":
+    main()
