@@ -153,8 +153,8 @@ class World:
                 db.session.commit()
         # What autovacuum does on a live server: statistics and the visibility map, so the
         # pages' COUNT(*) can be answered from the index.
-        admin = db.engine.url.set(drivername="postgresql").render_as_string(hide_password=False)
-        with psycopg.connect(admin, autocommit=True) as conn:
+        address = self.app.config["SQLALCHEMY_DATABASE_URI"].replace("postgresql+psycopg", "postgresql")
+        with psycopg.connect(address, autocommit=True) as conn:
             conn.execute("VACUUM ANALYZE")
         self.size = n
 

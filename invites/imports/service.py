@@ -48,7 +48,7 @@ def preview_import(org, actor, filename, data):
     imp = Import(org_id=org.id, org=org, created_by=actor, filename=(filename or "upload")[:255])
     db.session.add(imp)
     db.session.flush()
-    groups_by_name = {g.name.lower(): g for g in db.session.scalars(db.select(Group).filter_by(org_id=org.id))}
+    groups_by_name = _groups_named(org, [name for row in rows for name in split_groups(row["groups"])])
     parsed = []
     for row in rows:
         try:
@@ -68,6 +68,20 @@ def preview_import(org, actor, filename, data):
     db.session.flush()
     record(org, actor, "import.previewed", f"previewed an import of {len(rows)} rows from {imp.filename}", imp)
     return imp
+
+
+def _groups_named(org, names):
+    """{lower-cased name: group} for the names a file mentions (one query, however many
+    groups the organization has)."""
+    wanted = {name.lower() for name in names}
+    if not wanted:
+        return {}
+    return {
+        g.name.lower(): g
+        for g in db.session.scalars(
+            db.select(Group).where(Group.org_id == org.id, func.lower(Group.name).in_(wanted))
+        )
+    }
 
 
 def _fate(row, email, seen, members, pending, groups_by_name):
@@ -106,8 +120,8 @@ def run_import(org, actor, imp):
     if imp.status != ImportStatus.PREVIEWED:
         raise DomainError("This import was already run.")
     rows = db.session.scalars(db.select(ImportRow).filter_by(import_id=imp.id).order_by(ImportRow.row_number)).all()
-    groups_by_name = {g.name.lower(): g for g in db.session.scalars(db.select(Group).filter_by(org_id=org.id))}
     sending = [row for row in rows if row.fate in Fate.SENDS]
+    groups_by_name = _groups_named(org, [name for row in sending for name in split_groups(row.groups)])
     members, pending, accounts = invitations.lookup_addresses(org, [row.normalized_email for row in sending])
     outcomes = []
     for row in rows:
