@@ -22,6 +22,7 @@ import sys
 import threading
 import time
 import uuid
+from collections import Counter
 from contextlib import contextmanager
 from datetime import timedelta
 from pathlib import Path
@@ -281,12 +282,12 @@ def load(base, path, seconds, clients, cookie=None):
     return sum(counts) / elapsed, sum(failures)
 
 
-def pending_token(app, world):
+def pending_token(app, world, email="accept@bench.test"):
     """A real pending invitation with a known token, for the accept page."""
     from invites.invitations.models import Invitation
 
     with app.app_context():
-        invitation = Invitation(org_id=world.org_id, email="accept@bench.test", role="member",
+        invitation = Invitation(org_id=world.org_id, email=email, role="member",
                                 inviter_id=world.owner_id, message="", status="pending")
         token = invitation.issue_token(14)
         db.session.add(invitation)
@@ -307,6 +308,82 @@ def measure_throughput(url, app, world):
             load(base, path, 1, 2, cookie if auth else None)  # warm both workers
             results[name] = load(base, path, LOAD_SECONDS, CLIENTS, cookie if auth else None)
     return results
+
+
+def measure_mixed_load(url, app, world, seconds, clients):
+    """Issue 8's load test: ``clients`` concurrent users for ``seconds``, a mix of page
+    views and actions. Returns (requests, failures, p50 ms, p99 ms)."""
+    from invites.invitations.models import Invitation
+
+    token = pending_token(app, world, "load-accept@bench.test")
+    pending_token(app, world, "load-resend@bench.test")  # resent over and over below
+    with app.app_context():
+        resendable = db.session.scalar(
+            db.select(Invitation.id).filter_by(org_id=world.org_id, email="load-resend@bench.test")
+        )
+    with gunicorn(url) as (base, _):
+        host = urlsplit(base)
+        latencies, failures, lock, kinds = [], [0], threading.Lock(), Counter()
+        mix = (
+            [("GET", f"/o/{world.slug}/manage/invitations", None)] * 4
+            + [("GET", f"/i/{token}", None)] * 3
+            + [("GET", "/notifications", None), ("GET", f"/o/{world.slug}/manage/join-requests", None)]
+            + [("POST", f"/o/{world.slug}/invitations/{resendable}/resend", "")]
+        )
+        stop = time.monotonic() + seconds
+
+        def user(i):
+            try:
+                visit(i)
+            except Exception as error:  # counted: a user who could not even start failed
+                print(f"load user {i} stopped: {error!r}")
+                with lock:
+                    failures[0] += 1
+
+        def visit(i):
+            cookie = http_login(base)
+            conn = http.client.HTTPConnection(host.hostname, host.port, timeout=60)
+            conn.request("GET", "/", headers={"Cookie": cookie})
+            response = conn.getresponse()
+            csrf = re.search(r'name="csrf-token" content="([^"]+)"', response.read().decode()).group(1)
+            n = i
+            while time.monotonic() < stop:
+                method, path, body = mix[n % len(mix)]
+                n += 7
+                # The accept page is the invitee's: opened without the owner's session
+                # (logged in as someone else it rightly answers 403).
+                headers = {} if path.startswith("/i/") else {"Cookie": cookie}
+                if method == "POST":
+                    body = f"csrf_token={csrf}"
+                    headers["Content-Type"] = "application/x-www-form-urlencoded"
+                started = time.perf_counter()
+                try:
+                    conn.request(method, path, body=body, headers=headers)
+                    response = conn.getresponse()
+                    response.read()
+                    ok = response.status < 400
+                    outcome = response.status
+                except (OSError, http.client.HTTPException) as error:
+                    ok, outcome = False, type(error).__name__
+                    conn = http.client.HTTPConnection(host.hostname, host.port, timeout=60)
+                if not ok:
+                    with lock:
+                        kinds[(method, path.split("/")[-1], outcome)] += 1
+                elapsed = (time.perf_counter() - started) * 1000
+                with lock:
+                    latencies.append(elapsed)
+                    failures[0] += not ok
+
+        threads = [threading.Thread(target=user, args=(i,)) for i in range(clients)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+    if kinds:
+        print("failed requests:", dict(kinds.most_common(5)))
+    latencies.sort()
+    p = lambda q: latencies[min(len(latencies) - 1, int(q * len(latencies)))]  # noqa: E731
+    return len(latencies), failures[0], p(0.50), p(0.99)
 
 
 # --- bulk send --------------------------------------------------------------------------
@@ -428,6 +505,11 @@ def main():
         print(f"\nThroughput: gunicorn, 2 workers, PostgreSQL; {CLIENTS} keep-alive clients for {LOAD_SECONDS:.0f} s each")
         for name, (rps, failures) in throughput.items():
             print(f"{name:<36}{rps:>9.0f} req/s   {rps / bare:>5.0%} of bare   failures {failures}")
+
+        seconds, clients = float(os.environ.get("BENCH_MIXED_SECONDS", "60")), int(os.environ.get("BENCH_MIXED_CLIENTS", "50"))
+        total, failed, p50, p99 = measure_mixed_load(url, app, world, seconds, clients)
+        print(f"\nLoad: {clients} concurrent users for {seconds:.0f} s (page views, resend), gunicorn 2 workers")
+        print(f"requests {total}   failed {failed}   p50 {p50:.0f} ms   p99 {p99:.0f} ms")
 
         preview, send, raw = measure_bulk_send(url)
         print("\nBulk send: 500 rows, one SMTP connection to a local aiosmtpd")
