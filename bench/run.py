@@ -12,7 +12,6 @@ It builds its own PostgreSQL database (BENCH_DATABASE_URL's server, default the 
 one) and drops it afterwards. Not part of `make test`.
 """
 import http.client
-import io
 import os
 import re
 import smtplib

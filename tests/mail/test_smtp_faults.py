@@ -99,3 +99,25 @@ def test_a_stalled_server_costs_the_timeout_not_a_hung_request(app, ctx, team, s
     resend_all(team.org, team.owner)
     assert sorted(m["To"] for m in smtp.messages) == ["slow1@example.com", "slow2@example.com"]
 
+
+
+def test_a_disconnect_in_the_middle_of_an_import(app, ctx, team, smtp):
+    from invites.imports import service as imports
+    from invites.imports.models import ImportRow
+
+    team.org.plan = "premium"
+    db.session.commit()
+    smtp.fail_with(lambda n, envelope: "421 4.4.2 Connection dropped" if n == 5 else None)
+    data = ("email\n" + "".join(f"row{i}@example.com\n" for i in range(20))).encode()
+    imp = imports.preview_import(team.org, team.owner, "twenty.csv", data)
+    db.session.commit()
+    imports.run_import(team.org, team.owner, imp)
+    db.session.commit()
+    assert (imp.sent_count, imp.failed_count) == (19, 1)
+    assert len(smtp.messages) == 19 and smtp.connection_count == 2
+    [failed] = db.session.scalars(db.select(ImportRow).filter_by(outcome="not_delivered")).all()
+    assert failed.email == "row4@example.com" and "421" in failed.outcome_detail
+    assert db.session.scalar(db.select(db.func.count(Invitation.id))) == 20  # nothing lost
+    smtp.fail_with(None)
+    resend_all(team.org, team.owner)
+    assert len(smtp.to("row4@example.com")) == 1
