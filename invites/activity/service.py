@@ -3,6 +3,7 @@ from sqlalchemy.orm import joinedload
 
 from invites.activity.models import Activity
 from invites.extensions import db
+from invites.pagination import paginate
 
 
 def record(org, actor, verb, summary, target=None):
@@ -31,4 +32,4 @@ def page_of_activity(org, page, per_page):
         .where(Activity.org_id == org.id)
         .order_by(Activity.created_at.desc(), Activity.id.desc())
     )
-    return db.paginate(query, page=page, per_page=per_page, error_out=False)
+    return paginate(query, page, per_page)

@@ -8,6 +8,7 @@ from invites.errors import DomainError
 from invites.extensions import db
 from invites.groups.models import Group, GroupMember, JoinMethod
 from invites.orgs.models import Membership
+from invites.pagination import paginate
 
 
 def _check_name(org, name, group=None):
@@ -136,7 +137,7 @@ def page_of_groups(org, page, per_page):
         .where(Group.org_id == org.id)
         .order_by(func.lower(Group.name), Group.id)
     )
-    pagination = db.paginate(query, page=page, per_page=per_page, error_out=False)
+    pagination = paginate(query, page, per_page)
     ids = [group.id for group in pagination.items]
     counts = dict(
         db.session.execute(
@@ -158,7 +159,7 @@ def page_of_group_members(group, page, per_page):
         .where(GroupMember.group_id == group.id)
         .order_by(GroupMember.is_manager.desc(), func.lower(User.name), User.id)
     )
-    return db.paginate(query, page=page, per_page=per_page, error_out=False)
+    return paginate(query, page, per_page)
 
 
 def is_in_group(group, user):

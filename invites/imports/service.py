@@ -22,6 +22,7 @@ from invites.imports.spreadsheet import read_rows
 from invites.invitations import service as invitations
 from invites.orgs.models import Role
 from invites.orgs.service import require_premium
+from invites.pagination import paginate
 
 
 def check_allowed(org, actor):
@@ -123,7 +124,7 @@ def run_import(org, actor, imp):
     sending = [row for row in rows if row.fate in Fate.SENDS]
     groups_by_name = _groups_named(org, [name for row in sending for name in split_groups(row.groups)])
     members, pending, accounts = invitations.lookup_addresses(org, [row.normalized_email for row in sending])
-    outcomes = []
+    issuing, issues = [], []
     for row in rows:
         if row.fate not in Fate.SENDS:
             row.outcome, row.outcome_detail = "skipped", row.fate_label
@@ -133,16 +134,20 @@ def run_import(org, actor, imp):
             row.outcome, row.outcome_detail = "skipped", "Became a member since the preview."
             continue
         groups = [groups_by_name[name.lower()] for name in split_groups(row.groups) if name.lower() in groups_by_name]
-        outcome = invitations.issue_invitation(
-            org, actor, email, Role.MEMBER, groups, pending=pending.get(email),
-            account=accounts.get(email), import_id=imp.id,
-        )
+        issuing.append(row)
+        issues.append(invitations.Issue(email, Role.MEMBER, groups, pending=pending.get(email),
+                                         account=accounts.get(email)))
+    outcomes = list(zip(issuing, invitations.issue_invitations(org, actor, issues, import_id=imp.id)))
+    for row, outcome in outcomes:
         row.invitation_id = outcome.invitation.id
-        outcomes.append((row, outcome))
     imp.status = ImportStatus.DONE
     imp.ran_at = now()
     db.session.commit()  # every invitation is saved before the first message goes out
     invitations.deliver(org, actor, [outcome for _, outcome in outcomes])
+    # The commit expired the rows: load them back in one query, not one each below.
+    db.session.scalars(
+        db.select(ImportRow).filter_by(import_id=imp.id).execution_options(populate_existing=True)
+    ).all()
     for row, outcome in outcomes:
         if outcome.kind == "not_delivered":
             row.outcome, row.outcome_detail = "not_delivered", outcome.invitation.delivery_error
@@ -162,7 +167,7 @@ def page_of_imports(org, page, per_page):
         .where(Import.org_id == org.id)
         .order_by(Import.created_at.desc(), Import.id.desc())
     )
-    return db.paginate(query, page=page, per_page=per_page, error_out=False)
+    return paginate(query, page, per_page)
 
 
 def rows_of(imp):

@@ -19,6 +19,7 @@ from invites.join_requests.models import LINK_ROLES, JoinLink, JoinRequest, Noti
 from invites.mail.service import MailDeliveryError, build_message, connection, external_url
 from invites.notifications.service import notify
 from invites.orgs.models import Membership, Role
+from invites.pagination import paginate
 
 MAX_MESSAGE = 2000
 
@@ -125,7 +126,7 @@ def page_of_join_links(org, page, per_page):
         .where(JoinLink.org_id == org.id)
         .order_by(JoinLink.created_at.desc(), JoinLink.id.desc())
     )
-    return db.paginate(query, page=page, per_page=per_page, error_out=False)
+    return paginate(query, page, per_page)
 
 
 # --- Requesting ------------------------------------------------------------------------
@@ -280,7 +281,7 @@ def page_of_requests(org, page, per_page, status=RequestStatus.PENDING):
     )
     if status in FILTERS:
         query = query.where(JoinRequest.status == status)
-    return db.paginate(query, page=page, per_page=per_page, error_out=False)
+    return paginate(query, page, per_page)
 
 
 def pending_count(org):

@@ -15,6 +15,7 @@ from invites.invitations.service import MAX_ADDRESSES, check_request, split_entr
 from invites.links.models import Access, Expiry, InviteLink
 from invites.mail.service import MailDeliveryError, build_message, connection, external_url
 from invites.orgs.models import Membership
+from invites.pagination import paginate
 
 MAX_USES = 100_000
 
@@ -230,4 +231,4 @@ def page_of_links(org, page, per_page):
         .where(InviteLink.org_id == org.id, InviteLink.deleted_at.is_(None))
         .order_by(InviteLink.created_at.desc(), InviteLink.id.desc())
     )
-    return db.paginate(query, page=page, per_page=per_page, error_out=False)
+    return paginate(query, page, per_page)

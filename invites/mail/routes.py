@@ -7,6 +7,7 @@ from markupsafe import Markup, escape
 from invites.extensions import db
 from invites.mail.models import OutboxMessage
 from invites.orgs.loaders import page_number
+from invites.pagination import paginate
 
 bp = Blueprint("outbox", __name__, url_prefix="/dev/outbox")
 URL_PATTERN = re.compile(r"https?://[^\s<>\"']+")
@@ -26,10 +27,7 @@ def linkify(text):
 
 @bp.route("")
 def index():
-    page = db.paginate(
-        db.select(OutboxMessage).order_by(OutboxMessage.id.desc()),
-        page=page_number(), per_page=20, error_out=False,
-    )
+    page = paginate(db.select(OutboxMessage).order_by(OutboxMessage.id.desc()), page_number(), 20)
     return render_template("mail/outbox.html", page=page, linkify=linkify)
 
 

@@ -4,13 +4,17 @@ Every message has an HTML and a text body rendered from ``templates/mail/<name>.
 and ``.txt``. With ``MAIL_SERVER`` set it goes out synchronously over SMTP; without it, it
 is kept in the outbox table that the development page lists.
 """
+import email.policy
 import re
 import smtplib
 from contextlib import contextmanager
+from email.header import Header
+from email.utils import make_msgid, parseaddr
 from urllib.parse import urljoin
 
+import flask_mail
 from flask import current_app, render_template, url_for
-from flask_mail import Connection, Message
+from flask_mail import Connection
 
 from invites.extensions import db
 from invites.mail.models import OutboxMessage
@@ -37,6 +41,35 @@ def external_url(endpoint, **values):
     if public:
         return urljoin(public.rstrip("/") + "/", url_for(endpoint, **values).lstrip("/"))
     return url_for(endpoint, _external=True, **values)
+
+
+class Message(flask_mail.Message):
+    """Flask-Mail's message, written out for the wire without parsing its headers again.
+
+    Flask-Mail encodes every header itself (RFC 2047 words, IDNA domains) and then
+    flattens the message under ``email.policy.SMTP``, which re-parses each header on the
+    way out: about half of what sending one invitation cost. Flattened under compat32 with
+    CRLF line ends, the same encoded headers are written as they are.
+    """
+
+    WIRE_POLICY = email.policy.compat32.clone(linesep="\r\n")
+
+    def __init__(self, **kwargs):
+        super().__init__(**kwargs)
+        # A Message-ID in the sender's domain, rather than socket.getfqdn() per message.
+        sender = self.sender
+        address = sender[1] if isinstance(sender, tuple) else parseaddr(sender or "")[1]
+        domain = address.rpartition("@")[2]
+        self.msgId = make_msgid(domain=domain or "localhost")
+
+    def as_bytes(self):
+        message = self._message()
+        message.policy = self.WIRE_POLICY
+        if self.subject and not self.subject.isascii():
+            # Flask-Mail's pre-encoded words, folded without room for "Subject: ", would
+            # start with an empty line; a Header folds them knowing the name.
+            message.replace_header("Subject", Header(self.subject, "utf-8", header_name="Subject"))
+        return message.as_bytes()
 
 
 def build_message(to, subject, template, **context):

@@ -6,6 +6,7 @@ from invites.clock import now
 from invites.extensions import db
 from invites.invitations.models import Invitation
 from invites.notifications.models import Notification
+from invites.pagination import paginate
 
 
 def notify(user, kind, text, org=None, invitation=None):
@@ -60,7 +61,7 @@ def page_of_notifications(user, page, per_page):
         .where(Notification.user_id == user.id)
         .order_by(Notification.created_at.desc(), Notification.id.desc())
     )
-    return db.paginate(query, page=page, per_page=per_page, error_out=False)
+    return paginate(query, page, per_page)
 
 
 def mark_read(user, notifications):

@@ -11,6 +11,7 @@ from invites.errors import DomainError
 from invites.extensions import db
 from invites.groups.models import Group, GroupMember
 from invites.orgs.models import Membership, Organization, Plan, Role
+from invites.pagination import paginate
 
 RESERVED_SLUGS = {"new", "admin", "api", "static", "login", "logout", "register", "join", "o", "orgs"}
 
@@ -90,7 +91,7 @@ def page_of_members(org, page, per_page, search=None):
             | func.lower(User.username).like(pattern)
             | User.email.like(pattern)
         )
-    return db.paginate(query, page=page, per_page=per_page, error_out=False)
+    return paginate(query, page, per_page)
 
 
 def _lock_org(org):

@@ -49,3 +49,30 @@ def test_activity_escapes_what_users_typed(client, team, auth):
     html = client.get(f"/o/{team.org.slug}/manage/activity").get_data(as_text=True)
     assert "<script>alert" not in html
     assert "&lt;script&gt;alert" in html
+
+
+def test_a_long_list_counts_only_a_few_pages_ahead(client, team, auth, app, count_queries):
+    from invites.pagination import LOOKAHEAD_PAGES
+
+    per_page = 2
+    rows = (LOOKAHEAD_PAGES + 5) * per_page  # more than the count looks at from page 1
+    for n in range(rows - 1):
+        record(team.org, team.manager, "test.thing", f"thing {n}")
+    db.session.commit()  # with "created the organization": `rows` in all
+    org = db.session.get(type(team.org), team.org.id)
+
+    first = page_of_activity(org, 1, per_page)
+    assert not first.total_is_exact and first.total == (1 + LOOKAHEAD_PAGES) * per_page
+    assert first.has_next and first.pages == 1 + LOOKAHEAD_PAGES
+    near_the_end = page_of_activity(org, 10, per_page)  # counts up to page 30: sees them all
+    assert near_the_end.total_is_exact and near_the_end.total == rows
+    assert near_the_end.pages == LOOKAHEAD_PAGES + 5
+
+    app.config["PAGE_SIZE"] = per_page
+    auth.login(team.owner)
+    html = client.get(f"/o/{team.org.slug}/manage/activity").get_data(as_text=True)
+    assert f"Page 1 of more than {1 + LOOKAHEAD_PAGES}" in html
+    html = client.get(f"/o/{team.org.slug}/manage/activity?page=10").get_data(as_text=True)
+    assert f"Page 10 of {LOOKAHEAD_PAGES + 5} ({rows} in all)" in html
+    last = client.get(f"/o/{team.org.slug}/manage/activity?page={LOOKAHEAD_PAGES + 5}").get_data(as_text=True)
+    assert 'rel="next"' not in last and "thing 0" in last

@@ -22,6 +22,25 @@ def test_mail_through_a_real_smtp_server_has_html_and_text_parts(app, smtp, make
     assert db.session.scalar(db.select(OutboxMessage)) is None
 
 
+@pytest.mark.parametrize("repeat", [1, 4])  # one line, and a subject long enough to fold
+def test_non_ascii_subjects_and_names_arrive_exactly(app, smtp, repeat):
+    subject = " ".join(["Zoë Ångström invited you to join Ærø Træning ✓"] * repeat)
+    from invites.extensions import mail
+
+    app.config["MAIL_DEFAULT_SENDER"] = "Équipe Invites <invites@example.org>"
+    mail.init_app(app)
+    user = type("U", (), {"name": "Zoë", "email": "zoe@example.com"})
+    with app.test_request_context(), connection() as send:
+        send(build_message("Zoë Ångström <zoe@example.com>", subject, "verify_email",
+                           user=user, link="http://localhost/x"))
+    [message] = smtp.messages
+    assert message["Subject"] == subject
+    assert message["From"].addresses[0].display_name == "Équipe Invites"
+    assert message["To"].addresses[0].display_name == "Zoë Ångström"
+    assert message["Message-ID"].endswith("@example.org>")  # the sender's domain
+    assert "Hello Zoë," in smtp.text(message)
+
+
 def test_many_messages_share_one_connection(app, smtp):
     with app.test_request_context(), connection() as send:
         for n in range(5):
