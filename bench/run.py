@@ -134,7 +134,8 @@ class World:
                      "password_hash": self.password_hash, "created_at": at} for i in ids
                 ]).scalars().all()
                 table_rows = {
-                    Membership: [{"org_id": self.org_id, "user_id": u, "role": "member", "created_at": at} for u in users],
+                    Membership: [{"org_id": self.org_id, "user_id": u, "role": "member", "role_order": 2,
+                                  "sort_name": f"person {i}", "created_at": at} for i, u in zip(ids, users)],
                     Group: [{"org_id": self.org_id, "name": f"Group {i}", "join_method": "open", "created_at": at} for i in ids],
                     Invitation: [{"org_id": self.org_id, "email": f"i{i}@bench.test", "role": "member",
                                   "status": "pending", "token_hash": uuid.uuid4().hex * 2, "inviter_id": self.owner_id,

@@ -1,3 +1,7 @@
+from sqlalchemy import event, inspect, select
+from sqlalchemy.orm import validates
+
+from invites.accounts.models import User
 from invites.clock import now
 from invites.extensions import db
 
@@ -71,6 +75,12 @@ class Membership(db.Model):
     user_id = db.Column(db.ForeignKey("users.id", ondelete="CASCADE"), nullable=False)
     role = db.Column(db.String(20), nullable=False)
     created_at = db.Column(db.DateTime, nullable=False, default=now)
+    # The Members panel's order (owners first, then by name), kept on the row so that one
+    # index serves it at any size: sorting on users.name across the join read every
+    # membership of the organization (250 ms at 100,000 members). Both are kept up to
+    # date here: role_order by the validator below, sort_name by the listeners at the end.
+    role_order = db.Column(db.SmallInteger, nullable=False)
+    sort_name = db.Column(db.String(120), nullable=False)
 
     org = db.relationship("Organization")
     user = db.relationship("User")
@@ -79,11 +89,43 @@ class Membership(db.Model):
         db.UniqueConstraint("org_id", "user_id", name="uq_memberships_org_user"),
         db.Index("ix_memberships_user", "user_id"),
         db.Index("ix_memberships_org_role", "org_id", "role"),
+        db.Index("ix_memberships_org_order", "org_id", "role_order", "sort_name", "id"),
         db.CheckConstraint(
             "role in ('owner', 'manager', 'member', 'collaborator')", name="role"
         ),
     )
 
+    @validates("role")
+    def _keep_role_order(self, key, role):
+        # An unknown role gets a place after the others; the check constraint refuses it.
+        self.role_order = Role.ALL.index(role) if role in Role.ALL else len(Role.ALL)
+        return role
+
     @property
     def role_label(self):
         return Role.LABELS[self.role]
+
+
+def sort_name(name):
+    """How the Members panel orders a name."""
+    return (name or "").strip().lower()[:120]
+
+
+@event.listens_for(Membership, "before_insert")
+def _fill_sort_name(mapper, connection, membership):
+    user = membership.__dict__.get("user")  # already loaded: no query
+    name = user.name if user is not None else connection.scalar(
+        select(User.name).where(User.id == membership.user_id)
+    )
+    membership.sort_name = sort_name(name)
+
+
+@event.listens_for(User, "after_update")
+def _follow_renames(mapper, connection, user):
+    """A renamed user keeps their place in every Members panel."""
+    if inspect(user).attrs.name.history.has_changes():
+        connection.execute(
+            Membership.__table__.update()
+            .where(Membership.user_id == user.id)
+            .values(sort_name=sort_name(user.name))
+        )

@@ -75,18 +75,17 @@ def memberships_of(user):
 
 
 def page_of_members(org, page, per_page, search=None):
-    """Members with their accounts, owners first, then by name; one query per page."""
-    rank = db.case({r: i for i, r in enumerate(Role.ALL)}, value=Membership.role)
+    """Members with their accounts, owners first, then by name; one query per page, read
+    in order from the (org_id, role_order, sort_name, id) index."""
     query = (
         db.select(Membership)
-        .options(joinedload(Membership.user))
-        .join(Membership.user)
+        .options(joinedload(Membership.user, innerjoin=True))
         .where(Membership.org_id == org.id)
-        .order_by(rank, func.lower(User.name), Membership.id)
+        .order_by(Membership.role_order, Membership.sort_name, Membership.id)
     )
     if search:
         pattern = f"%{search.strip().lower()}%"
-        query = query.where(
+        query = query.join(Membership.user).where(
             func.lower(User.name).like(pattern)
             | func.lower(User.username).like(pattern)
             | User.email.like(pattern)

@@ -333,3 +333,39 @@ def test_members_panel_paginates(client, team, auth, app):
     last = client.get(f"/o/{team.org.slug}/manage/members?page=2").get_data(as_text=True)
     assert "Page 2 of 2" in last and last.count('<tr id="member-') == 1
     assert client.get(f"/o/{team.org.slug}/manage/members?page=abc").status_code == 200
+
+
+def test_members_are_listed_owners_first_then_by_name_and_follow_changes(team, make_user, add_member):
+    org = team.org
+    for name in ("zoë Zed", "Ann Young", "bob Brown"):
+        add_member(org, make_user(name=name), Role.MEMBER)
+
+    def order():
+        db.session.expire_all()
+        return [m.user.name for m in service.page_of_members(org, 1, 50).items]
+
+    assert order() == ["Olivia Owner", "Max Manager", "Ann Young", "bob Brown", "Mia Member",
+                       "zoë Zed", "Cole Collaborator"]
+    service.change_role(org, team.owner, team.memberships[Role.COLLABORATOR], Role.MANAGER)
+    team.member.name = "Aaron Member"  # a rename (no page offers one yet) keeps its place
+    db.session.commit()
+    assert order() == ["Olivia Owner", "Cole Collaborator", "Max Manager", "Aaron Member",
+                       "Ann Young", "bob Brown", "zoë Zed"]
+
+
+def test_the_members_order_migration_fills_existing_rows(app, team):
+    import flask_migrate
+    from sqlalchemy import text
+
+    owner, manager, member, collaborator = (u.id for u in (team.owner, team.manager, team.member, team.collaborator))
+    db.session.close()  # the migration alters the table from another connection
+    flask_migrate.downgrade(revision="0005")
+    try:
+        db.session.execute(text("UPDATE users SET name = 'Zed Manager' WHERE id = :id"), {"id": manager})
+        db.session.commit()
+    finally:
+        flask_migrate.upgrade()
+    rows = dict(db.session.execute(text("SELECT user_id, role_order FROM memberships")).all())
+    names = dict(db.session.execute(text("SELECT user_id, sort_name FROM memberships")).all())
+    assert rows == {owner: 0, manager: 1, member: 2, collaborator: 3}
+    assert names[manager] == "zed manager" and names[owner] == "olivia owner"
