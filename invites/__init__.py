@@ -120,7 +120,7 @@ def show_time(value):
 def register_template_helpers(app):
     from invites import policy
     from invites.mail.service import no_links
-    from invites.notifications.service import unread_count
+    from invites.notifications.service import BELL_LIMIT, unread_count
     from invites.orgs.models import Role
     from invites.orgs.panels import visible_panels
 
@@ -138,6 +138,7 @@ def register_template_helpers(app):
             "role_of": lambda org: policy.role_of(current_user, org),
             "manage_panels": lambda org: visible_panels(current_user, org),
             "unread_notifications": lambda: unread_count(current_user),
+            "bell_limit": BELL_LIMIT,
         }
 
 

@@ -31,6 +31,10 @@ class Group(db.Model):
         return JoinMethod.LABELS[self.join_method]
 
 
+# The Groups panel's order (by name, whatever the case), read from the index at any size.
+db.Index("ix_groups_org_lower_name", Group.org_id, db.func.lower(Group.name), Group.id)
+
+
 class GroupMember(db.Model):
     __tablename__ = "group_members"
 

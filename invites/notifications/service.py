@@ -39,12 +39,19 @@ def renotify_invitation(user, invitation, text):
     return entry
 
 
+BELL_LIMIT = 99  # the bell shows "99+" beyond
+
+
 def unread_count(user):
-    return db.session.scalar(
-        db.select(func.count(Notification.id)).where(
-            Notification.user_id == user.id, Notification.read_at.is_(None)
-        )
+    """Unread notifications for the bell on every page, counted up to BELL_LIMIT + 1 only:
+    someone with 100,000 unread ones must not make every page read them all."""
+    unread = (
+        db.select(Notification.id)
+        .where(Notification.user_id == user.id, Notification.read_at.is_(None))
+        .limit(BELL_LIMIT + 1)
+        .subquery()
     )
+    return db.session.scalar(db.select(func.count()).select_from(unread))
 
 
 def page_of_notifications(user, page, per_page):

@@ -332,6 +332,18 @@ def test_sending_redirects_and_shows_the_results_once(client, auth, team, smtp):
     assert len(smtp.messages) == 1
 
 
+@pytest.mark.parametrize("unread, shown", [(99, "99"), (100, "99+"), (130, "99+")])
+def test_the_bell_stops_counting_at_99(client, auth, team, unread, shown):
+    from invites.notifications.service import notify
+
+    for n in range(unread):
+        notify(team.member, "note", f"note {n}", org=team.org)
+    db.session.commit()
+    auth.login(team.member)
+    home = client.get("/").get_data(as_text=True)
+    assert f'class="badge bell-count">{shown}<span class="visually-hidden"> unread</span>' in home
+
+
 def test_the_notifications_page_costs_the_same_queries_for_2_or_20(client, auth, team, make_org, make_user, count_queries, make_invitation):
     person = make_user(email="many@example.com")
     auth.login(person)

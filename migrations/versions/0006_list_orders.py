@@ -1,4 +1,5 @@
-"""The Members panel's order on the membership row, with the index that serves it (issue 7).
+"""List orders served by indexes (issue 7): the Members panel's order on the membership
+row, and the Groups panel's lower(name).
 
 Revision ID: 0006
 Revises: 0005
@@ -33,8 +34,11 @@ def upgrade():
         batch_op.alter_column('sort_name', existing_type=sa.String(length=120), nullable=False)
         batch_op.create_index('ix_memberships_org_order', ['org_id', 'role_order', 'sort_name', 'id'], unique=False)
 
+    op.create_index('ix_groups_org_lower_name', 'groups', ['org_id', sa.text('lower(name)'), 'id'], unique=False)
+
 
 def downgrade():
+    op.drop_index('ix_groups_org_lower_name', table_name='groups')
     with op.batch_alter_table('memberships', schema=None) as batch_op:
         batch_op.drop_index('ix_memberships_org_order')
         batch_op.drop_column('sort_name')
