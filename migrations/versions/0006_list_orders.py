@@ -1,5 +1,6 @@
-"""List orders served by indexes (issue 7): the Members panel's order on the membership
-row, and the Groups panel's lower(name).
+"""List orders served by indexes: Members by role_order and sort_name, Groups by lower(name).
+
+Issue 7. The Members panel's order is kept on the membership row (see orgs/models.py).
 
 Revision ID: 0006
 Revises: 0005
