@@ -202,7 +202,7 @@ TABLE = {
         LOGIN, 404, 403, 403, C(302), C(302), 404, data={"is_manager": "yes"},
     ),
     ("/o/<slug>/groups/<int:group_id>/members/<int:user_id>/remove", "POST"): R(
-        LOGIN, 404, 403, 403, C(302), C(302), 404,
+        LOGIN, 404, 403, 403, C(302), C(302), 404, data=CONFIRMED,
     ),
 
     # --- Email invitations -----------------------------------------------------------------

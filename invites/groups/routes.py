@@ -137,13 +137,24 @@ def add_member(slug, group_id):
     return _show_page(org, group, add_form=form, status=422)
 
 
-def _member_action(slug, group_id, user_id, action):
-    """Shared shape of the row buttons: load, authorize, act, answer row or redirect."""
+def _member_action(slug, group_id, user_id, action, confirm=None):
+    """Shared shape of the row buttons: load, authorize, (confirm,) act, answer row or
+    redirect. ``confirm(org, group, user)`` gives the title and message of the page that
+    asks first when JavaScript is off (with it, the button's hx-confirm asks)."""
     org = load_org(slug)
     group = load_group(org, group_id)
     policy.require(current_user, "groups.manage", org, group)
     user = load_user(user_id)
-    if EmptyForm().validate_on_submit():
+    form = EmptyForm()
+    if confirm is not None and form.validate_on_submit():
+        title, message, button = confirm(org, group, user)
+        asking = unconfirmed(
+            form, title=title, message=message, button=button, action=request.path,
+            cancel=url_for("groups.show", slug=org.slug, group_id=group.id),
+        )
+        if asking is not None:
+            return asking
+    if form.validate_on_submit():
         try:
             message = action(org, group, user)
         except DomainError as error:
@@ -164,11 +175,16 @@ def _member_action(slug, group_id, user_id, action):
 
 @bp.route("/<int:group_id>/members/<int:user_id>/remove", methods=["POST"])
 def remove_member(slug, group_id, user_id):
+    def confirm(org, group, user):
+        return (f"Remove {user.name} from {group.name}?",
+                f"{user.name} stays a member of {org.name}; only this group's membership goes.",
+                "Remove from group")
+
     def act(org, group, user):
         service.remove_from_group(org, current_user, group, user)
         return f"{user.name} removed from {group.name}."
 
-    return _member_action(slug, group_id, user_id, act)
+    return _member_action(slug, group_id, user_id, act, confirm)
 
 
 @bp.route("/<int:group_id>/members/<int:user_id>/manager", methods=["POST"])

@@ -57,6 +57,43 @@ def test_remove_asks_for_confirmation_and_takes_the_row_away(page, live_server, 
     assert role_in(team.org, team.collaborator) is None
 
 
+def test_removing_from_a_group_asks_with_and_without_javascript(browser, live_server, team):
+    from invites.groups.models import GroupMember
+
+    group = create_group(team.org, team.owner, "New Hires")
+    add_to_group(team.org, team.owner, group, team.member)
+    add_to_group(team.org, team.owner, group, team.collaborator)
+    db.session.commit()
+
+    def in_group(user):
+        db.session.expire_all()
+        return db.session.get(GroupMember, (group.id, user.id)) is not None
+
+    for javascript, user in ((True, team.member), (False, team.collaborator)):
+        context = browser.new_context(java_script_enabled=javascript)
+        page = context.new_page()
+        page.goto(f"{live_server}/login")
+        page.get_by_label("Email").fill(team.owner.email)
+        page.get_by_label("Password", exact=True).fill("correct horse battery")
+        page.get_by_role("button", name="Log in").click()
+        page.goto(f"{live_server}/o/{team.org.slug}/groups/{group.id}")
+        row = page.locator(f"#group-member-{user.id}")
+        if javascript:
+            messages = []
+            page.on("dialog", lambda dialog: (messages.append(dialog.message), dialog.accept()))
+            row.get_by_role("button", name=f"Remove {user.name}").click()
+            expect(row).to_have_count(0)
+            assert messages == [f"Remove {user.name} from New Hires?"]
+        else:
+            row.get_by_role("button", name=f"Remove {user.name}").click()
+            expect(page.get_by_role("heading", name=f"Remove {user.name} from New Hires?")).to_be_visible()
+            assert in_group(user)  # only asked
+            page.get_by_role("button", name="Remove from group").click()
+        expect(page.locator("#flashes")).to_contain_text(f"{user.name} removed from New Hires.")
+        assert not in_group(user) and role_in(team.org, user) is not None
+        context.close()
+
+
 def test_the_last_owner_rule_shows_in_the_browser(page, live_server, team, browser_login):
     browser_login(page, team.owner)
     page.goto(f"{live_server}/o/{team.org.slug}/manage/members")

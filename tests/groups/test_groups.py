@@ -90,11 +90,27 @@ def test_add_remove_and_make_manager(client, team, auth, group):
     assert row.status_code == 200 and "Group manager" in row.get_data(as_text=True)
     assert entry(group, team.member).is_manager
 
-    gone = client.post_form(f"{base}/members/{team.member.id}/remove", htmx=True)
+    gone = client.post_form(f"{base}/members/{team.member.id}/remove", {"confirmed": "yes"}, htmx=True)
     assert "<tr" not in gone.get_data(as_text=True)
     assert entry(group, team.member) is None
     verbs = db.session.scalars(db.select(Activity.verb).order_by(Activity.id)).all()
     assert verbs[-3:] == ["group.member_added", "group.manager_changed", "group.member_removed"]
+
+
+def test_removing_from_a_group_without_javascript_asks_first(client, team, auth, group):
+    service.add_to_group(team.org, team.owner, group, team.member)
+    db.session.commit()
+    auth.login(team.manager)
+    url = f"{groups_url(team)}/{group.id}/members/{team.member.id}/remove"
+    page = client.post_form(url)
+    html = page.get_data(as_text=True)
+    assert page.status_code == 200 and "Remove Mia Member from New Hires?" in html
+    assert f'action="{url}"' in html and 'name="confirmed" value="yes"' in html
+    assert entry(group, team.member) is not None  # only asked
+    assert client.post_form(url, {"confirmed": "yes"}).status_code == 302
+    assert entry(group, team.member) is None
+    from invites import policy
+    assert policy.role_of(team.member, team.org) == "member"  # still in the organization
 
 
 def test_only_organization_members_can_be_added(client, team, auth, group):
