@@ -9,7 +9,7 @@
    (aiosmtpd in its own process): as message objects, and as their finished bytes.
 4. Memory: the peak RSS of the gunicorn worker that ran a 500-row import over HTTP.
 
-It builds its own PostgreSQL database (BENCH_DATABASE_URL's server, default the local
+It builds its own PostgreSQL database (on BENCH_DATABASE_SERVER, default the local
 one) and drops it afterwards. Not part of `make test`.
 """
 import email

@@ -6,6 +6,7 @@ is kept in the outbox table that the development page lists.
 """
 import email.policy
 import re
+import secrets
 import smtplib
 from contextlib import contextmanager
 from email.header import Header
@@ -65,6 +66,12 @@ class Message(flask_mail.Message):
     def as_bytes(self):
         message = self._message()
         message.policy = self.WIRE_POLICY
+        for part in message.walk():
+            if part.is_multipart():
+                # Left unset, the generator picks one and compiles a fresh regex per part to
+                # check it against the text. A "=_" boundary cannot occur in the base64
+                # bodies Flask-Mail writes.
+                part.set_boundary(f"=_{secrets.token_hex(16)}")
         if self.subject and not self.subject.isascii():
             # Flask-Mail's pre-encoded words, folded without room for "Subject: ", would
             # start with an empty line; a Header folds them knowing the name.
