@@ -57,7 +57,7 @@ def test_remove_asks_for_confirmation_and_takes_the_row_away(page, live_server, 
     assert role_in(team.org, team.collaborator) is None
 
 
-def test_removing_from_a_group_asks_with_and_without_javascript(browser, live_server, team):
+def test_removing_from_a_group_asks_with_and_without_javascript(browser, live_server, team, browser_login):
     from invites.groups.models import GroupMember
 
     group = create_group(team.org, team.owner, "New Hires")
@@ -72,10 +72,7 @@ def test_removing_from_a_group_asks_with_and_without_javascript(browser, live_se
     for javascript, user in ((True, team.member), (False, team.collaborator)):
         context = browser.new_context(java_script_enabled=javascript)
         page = context.new_page()
-        page.goto(f"{live_server}/login")
-        page.get_by_label("Email").fill(team.owner.email)
-        page.get_by_label("Password", exact=True).fill("correct horse battery")
-        page.get_by_role("button", name="Log in").click()
+        browser_login(page, team.owner)
         page.goto(f"{live_server}/o/{team.org.slug}/groups/{group.id}")
         row = page.locator(f"#group-member-{user.id}")
         if javascript:
@@ -104,13 +101,10 @@ def test_the_last_owner_rule_shows_in_the_browser(page, live_server, team, brows
     assert role_in(team.org, team.owner) == "owner"
 
 
-def test_works_without_javascript(browser, live_server, team):
+def test_works_without_javascript(browser, live_server, team, browser_login):
     context = browser.new_context(java_script_enabled=False)
     page = context.new_page()
-    page.goto(f"{live_server}/login")
-    page.get_by_label("Email").fill(team.owner.email)
-    page.get_by_label("Password", exact=True).fill("correct horse battery")
-    page.get_by_role("button", name="Log in").click()
+    browser_login(page, team.owner)
     page.goto(f"{live_server}/o/{team.org.slug}/manage/members")
     row = page.locator(f"#member-{team.memberships['member'].id}")
     row.get_by_label("Role of Mia Member").select_option("collaborator")
