@@ -178,10 +178,18 @@ def test_500_rows_over_one_connection_with_every_50th_refused(app, team, premium
     assert summary == ["ran the import of big.csv: 490 sent, 10 not delivered, 0 skipped"]
 
 
+def test_the_premium_panel_offers_the_manual_path_too(client, auth, team, premium):
+    auth.login(team.manager)
+    page = client.get(f"/o/{team.org.slug}/manage/imports").get_data(as_text=True)
+    assert "Preview Upload" in page and f'href="/o/{team.org.slug}/invitations/new"' in page
+    assert client.get(f"/o/{team.org.slug}/invitations/new").status_code == 200
+
+
 def test_free_plan_explains_and_refuses(client, auth, team):
     auth.login(team.owner)
     page = client.get(f"/o/{team.org.slug}/manage/imports").get_data(as_text=True)
     assert "part of the premium plan" in page and "Preview Upload" not in page
+    assert f'href="/o/{team.org.slug}/invitations/new"' in page  # F14's manual path: up to 10
     assert upload(client, team.org, csv_file(people(2))).status_code == 403
     assert client.get(f"/o/{team.org.slug}/imports/template.csv").status_code == 403
     assert db.session.scalar(db.select(db.func.count(Import.id))) == 0
