@@ -60,7 +60,10 @@ class Message(flask_mail.Message):
         # A Message-ID in the sender's domain, rather than socket.getfqdn() per message.
         sender = self.sender
         address = sender[1] if isinstance(sender, tuple) else parseaddr(sender or "")[1]
-        domain = address.rpartition("@")[2]
+        try:  # an internationalized domain goes in its ASCII (IDNA) form
+            domain = address.rpartition("@")[2].encode("idna").decode("ascii")
+        except UnicodeError:
+            domain = ""
         self.msgId = make_msgid(domain=domain or "localhost")
 
     def as_bytes(self):

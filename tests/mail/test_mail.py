@@ -27,7 +27,7 @@ def test_non_ascii_subjects_and_names_arrive_exactly(app, smtp, repeat):
     subject = " ".join(["Zoë Ångström invited you to join Ærø Træning ✓"] * repeat)
     from invites.extensions import mail
 
-    app.config["MAIL_DEFAULT_SENDER"] = "Équipe Invites <invites@example.org>"
+    app.config["MAIL_DEFAULT_SENDER"] = "Équipe Invites <invites@exämple.org>"
     mail.init_app(app)
     user = type("U", (), {"name": "Zoë", "email": "zoe@example.com"})
     with app.test_request_context(), connection() as send:
@@ -37,7 +37,8 @@ def test_non_ascii_subjects_and_names_arrive_exactly(app, smtp, repeat):
     assert message["Subject"] == subject
     assert message["From"].addresses[0].display_name == "Équipe Invites"
     assert message["To"].addresses[0].display_name == "Zoë Ångström"
-    assert message["Message-ID"].endswith("@example.org>")  # the sender's domain
+    assert message["From"].addresses[0].domain == "xn--exmple-cua.org"
+    assert message["Message-ID"].endswith("@xn--exmple-cua.org>")  # the sender's domain, in IDNA
     assert "Hello Zoë," in smtp.text(message)
 
 
