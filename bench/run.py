@@ -31,7 +31,7 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 import psycopg
-from sqlalchemy import event, insert
+from sqlalchemy import insert
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -39,7 +39,7 @@ sys.path.insert(0, str(ROOT))
 from invites import create_app  # noqa: E402
 from invites.clock import now  # noqa: E402
 from invites.extensions import db  # noqa: E402
-from tests.support import SMTPSink, free_port, start_smtp_server  # noqa: E402
+from tests.support import SMTPSink, counting_queries, free_port, start_smtp_server  # noqa: E402
 
 SERVER = os.environ.get("BENCH_DATABASE_SERVER", "postgresql+psycopg://postgres@127.0.0.1:5432")
 SIZES = (10, 1_000, 100_000)
@@ -71,20 +71,6 @@ def make_app(url, **extra):
         "WTF_CSRF_ENABLED": True, **extra,
     }
     return create_app(config)
-
-
-@contextmanager
-def counting_queries():
-    statements = []
-
-    def collect(conn, cursor, statement, *args):
-        statements.append(statement)
-
-    event.listen(db.engine, "before_cursor_execute", collect)
-    try:
-        yield statements
-    finally:
-        event.remove(db.engine, "before_cursor_execute", collect)
 
 
 # --- the data ---------------------------------------------------------------------------
@@ -196,7 +182,7 @@ def measure_pages(app, world):
                 client.get(url)  # warm
                 timings, counts = [], set()
                 for _ in range(5):
-                    with counting_queries() as statements:
+                    with counting_queries(db.engine) as statements:
                         started = time.perf_counter()
                         response = client.get(url)
                         timings.append((time.perf_counter() - started) * 1000)

@@ -17,6 +17,7 @@ from tests.support import (
     FormClient,
     SMTPSink,
     axe_violations,
+    counting_queries,
     describe_violations,
     serve_in_thread,
     start_smtp_server,
@@ -241,24 +242,7 @@ def browser_login(live_server):
 @pytest.fixture
 def count_queries(app):
     """``with count_queries() as statements:`` collects the SQL the block runs."""
-    from contextlib import contextmanager
-
-    from sqlalchemy import event
-
-    @contextmanager
-    def counting():
-        statements = []
-
-        def collect(conn, cursor, statement, *args):
-            statements.append(statement)
-
-        event.listen(db.engine, "before_cursor_execute", collect)
-        try:
-            yield statements
-        finally:
-            event.remove(db.engine, "before_cursor_execute", collect)
-
-    return counting
+    return lambda: counting_queries(db.engine)
 
 
 @pytest.fixture

@@ -4,13 +4,55 @@ import email.policy
 import re
 import socket
 import threading
+from contextlib import contextmanager
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from flask.testing import FlaskClient
 
 AXE_PATH = Path(__file__).parent / "vendor" / "axe.min.js"
 CSRF_META = re.compile(r'<meta name="csrf-token" content="([^"]+)"')
 URL = re.compile(r"https?://[^\s<>\"']+")
+
+
+@contextmanager
+def counting_queries(engine):
+    """``with counting_queries(engine) as statements:`` collects the SQL the block runs."""
+    from sqlalchemy import event
+
+    statements = []
+
+    def collect(conn, cursor, statement, *args):
+        statements.append(statement)
+
+    event.listen(engine, "before_cursor_execute", collect)
+    try:
+        yield statements
+    finally:
+        event.remove(engine, "before_cursor_execute", collect)
+
+
+def role_in(org, user):
+    """``user``'s role in ``org`` as the database has it now (None if not a member)."""
+    from invites.extensions import db
+    from invites.orgs.models import Membership
+
+    db.session.expire_all()
+    return db.session.scalar(db.select(Membership.role).filter_by(org_id=org.id, user_id=user.id))
+
+
+def on_live_server(url, live_server):
+    """A link as shown or mailed, pointed at the live server whatever host it was built for."""
+    parts = urlsplit(url)
+    return f"{live_server}{parts.path}" + (f"?{parts.query}" if parts.query else "")
+
+
+def new_page(browser, browser_context_args):
+    """A browser page in a context of its own: its own cookies, so its own session."""
+    context = browser.new_context(**browser_context_args)
+    page = context.new_page()
+    page.set_default_timeout(10_000)
+    return context, page
 
 
 def free_port():

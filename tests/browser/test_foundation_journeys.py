@@ -2,17 +2,11 @@
 import pytest
 from playwright.sync_api import expect
 
-from invites import policy
 from invites.extensions import db
 from invites.groups.service import add_to_group, create_group
-from invites.orgs.models import Membership
+from tests.support import role_in
 
 pytestmark = pytest.mark.browser
-
-
-def role_in(org, user):
-    db.session.expire_all()
-    return db.session.scalar(db.select(Membership.role).filter_by(org_id=org.id, user_id=user.id))
 
 
 def test_owner_logs_in_and_changes_a_role_inline_with_htmx(page, live_server, team, browser_login):

@@ -4,7 +4,6 @@ inviter's panel updates itself; inline resend and cancel; the bell; the member f
 and axe-core on every invitation page."""
 import re
 from datetime import timedelta
-from urllib.parse import urlsplit
 
 import pytest
 from playwright.sync_api import expect
@@ -16,7 +15,7 @@ from invites.groups.models import GroupMember
 from invites.groups.service import create_group
 from invites.invitations import service
 from invites.invitations.models import Invitation, Status
-from invites.orgs.models import Membership
+from tests.support import new_page, on_live_server, role_in
 
 pytestmark = pytest.mark.browser
 
@@ -26,29 +25,10 @@ def reload_invitation(invitation_id):
     return db.session.get(Invitation, invitation_id)
 
 
-def role_in(org, user):
-    db.session.expire_all()
-    return db.session.scalar(db.select(Membership.role).filter_by(org_id=org.id, user_id=user.id))
-
-
-def on_live_server(url, live_server):
-    """The emailed link, pointed at the live server whatever host the mail was built for."""
-    parts = urlsplit(url)
-    return f"{live_server}{parts.path}" + (f"?{parts.query}" if parts.query else "")
-
-
 def invitation_link(smtp, address, live_server):
     [message] = smtp.to(address)
     [link] = [url for url in smtp.links(message) if "/i/" in url]
     return on_live_server(link, live_server)
-
-
-def new_page(browser, browser_context_args):
-    """A page in a context of its own: its own cookies, so its own session."""
-    context = browser.new_context(**browser_context_args)
-    page = context.new_page()
-    page.set_default_timeout(10_000)
-    return context, page
 
 
 def test_manager_invites_with_preview_and_the_invitee_registers_and_accepts(

@@ -15,29 +15,12 @@ from invites.groups.models import GroupMember
 from invites.groups.service import create_group
 from invites.join_requests import service
 from invites.join_requests.models import JoinLink, JoinRequest, Notify, RequestStatus
-from invites.orgs.models import Membership, Role
+from invites.orgs.models import Role
+from tests.support import new_page, on_live_server, role_in
 
 pytestmark = pytest.mark.browser
 
 EDIT_PAGE = re.compile(r"/o/[^/]+/join-links/(\d+)$")
-
-
-def new_page(browser, browser_context_args):
-    """A page in a context of its own: its own cookies, so its own session."""
-    context = browser.new_context(**browser_context_args)
-    page = context.new_page()
-    page.set_default_timeout(10_000)
-    return context, page
-
-
-def on_live_server(url, live_server):
-    """The link as shown, pointed at the live server whatever host it was built for."""
-    return f"{live_server}{urlsplit(url).path}"
-
-
-def role_in(org, user):
-    db.session.expire_all()
-    return db.session.scalar(db.select(Membership.role).filter_by(org_id=org.id, user_id=user.id))
 
 
 def reload_request(request_id):

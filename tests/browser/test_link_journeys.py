@@ -18,24 +18,11 @@ from invites.groups.service import create_group
 from invites.links import service
 from invites.links.models import Access, InviteLink
 from invites.orgs.models import Membership, Role
+from tests.support import new_page, on_live_server
 
 pytestmark = pytest.mark.browser
 
 LINK_PAGE = re.compile(r"/o/[^/]+/links/(\d+)$")
-
-
-def new_page(browser, browser_context_args):
-    """A page in a context of its own: its own cookies, so its own session."""
-    context = browser.new_context(**browser_context_args)
-    page = context.new_page()
-    page.set_default_timeout(10_000)
-    return context, page
-
-
-def on_live_server(url, live_server):
-    """The link as shown, pointed at the live server whatever host it was built for."""
-    parts = urlsplit(url)
-    return f"{live_server}{parts.path}"
 
 
 def reload_link(link_id):

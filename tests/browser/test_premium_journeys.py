@@ -7,7 +7,6 @@ on every page of both features, on the premium and the free plan."""
 import csv
 import io
 import re
-from urllib.parse import urlsplit
 
 import pytest
 from playwright.sync_api import expect
@@ -19,30 +18,11 @@ from invites.imports import service as imports
 from invites.imports.models import Import, ImportStatus
 from invites.invitations.models import Invitation
 from invites.join_page import service as join_page
-from invites.orgs.models import Membership
+from tests.support import new_page, on_live_server, role_in
 
 pytestmark = pytest.mark.browser
 
 IMPORT_PAGE = re.compile(r"/o/acme-training/imports/(\d+)$")
-
-
-def new_page(browser, browser_context_args):
-    """A page in a context of its own: its own cookies, so its own session."""
-    context = browser.new_context(**browser_context_args)
-    page = context.new_page()
-    page.set_default_timeout(10_000)
-    return context, page
-
-
-def on_live_server(url, live_server):
-    """The emailed link, pointed at the live server whatever host the mail was built for."""
-    parts = urlsplit(url)
-    return f"{live_server}{parts.path}" + (f"?{parts.query}" if parts.query else "")
-
-
-def role_in(org, user):
-    db.session.expire_all()
-    return db.session.scalar(db.select(Membership.role).filter_by(org_id=org.id, user_id=user.id))
 
 
 def go_premium(team):

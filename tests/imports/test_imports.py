@@ -8,7 +8,6 @@ from openpyxl import Workbook, load_workbook
 from invites.activity.models import Activity
 from invites.errors import DomainError
 from invites.extensions import db
-from invites.groups.models import GroupMember
 from invites.groups.service import create_group
 from invites.imports import service
 from invites.imports.models import Fate, Import, ImportRow

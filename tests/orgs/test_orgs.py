@@ -6,12 +6,8 @@ from invites.extensions import db
 from invites.groups.models import GroupMember
 from invites.groups.service import add_to_group, create_group
 from invites.orgs import service
-from invites.orgs.models import Membership, Organization, Role
-
-
-def role_in(org, user):
-    db.session.expire_all()
-    return db.session.scalar(db.select(Membership.role).filter_by(org_id=org.id, user_id=user.id))
+from invites.orgs.models import Organization, Role
+from tests.support import role_in
 
 
 def verbs(org):
