@@ -2,6 +2,8 @@
 import hashlib
 import secrets
 
+import sqlalchemy as sa
+
 
 def new_token():
     """32 random bytes, URL-safe (43 characters)."""
@@ -11,6 +13,19 @@ def new_token():
 def hash_token(token):
     """What the database keeps of a token: its SHA-256 (the token itself is only sent)."""
     return hashlib.sha256(token.encode("utf-8")).hexdigest()
+
+
+class TokenHolder:
+    """A model reached through a link token (invitations, invite links, join request
+    links): the column that keeps the token's hash, and issuing a new token."""
+
+    token_hash = sa.Column(sa.String(64), nullable=False, unique=True)
+
+    def issue_token(self):
+        """A fresh token; any earlier one stops working. Returns the token."""
+        token = new_token()
+        self.token_hash = hash_token(token)
+        return token
 
 
 def find_by_token(model, token, *options):

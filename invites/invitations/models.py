@@ -4,7 +4,7 @@ from datetime import timedelta
 from invites.clock import now
 from invites.extensions import db
 from invites.orgs.models import Role
-from invites.tokens import hash_token, new_token
+from invites.tokens import TokenHolder
 
 
 class Status:
@@ -36,7 +36,7 @@ invitation_groups = db.Table(
 )
 
 
-class Invitation(db.Model):
+class Invitation(TokenHolder, db.Model):
     __tablename__ = "invitations"
 
     id = db.Column(db.Integer, primary_key=True)
@@ -45,7 +45,6 @@ class Invitation(db.Model):
     email = db.Column(db.String(254), nullable=False)
     role = db.Column(db.String(20), nullable=False, default=Role.MEMBER)
     status = db.Column(db.String(20), nullable=False, default=Status.PENDING)
-    token_hash = db.Column(db.String(64), nullable=False, unique=True)
     inviter_id = db.Column(db.ForeignKey("users.id", ondelete="SET NULL"))
     message = db.Column(db.Text, nullable=False, default="")
     expires_at = db.Column(db.DateTime, nullable=False)
@@ -87,8 +86,7 @@ class Invitation(db.Model):
 
     def issue_token(self, lifetime_days):
         """A fresh token and expiry; any earlier link stops working. Returns the token."""
-        token = new_token()
-        self.token_hash = hash_token(token)
+        token = super().issue_token()
         self.expires_at = now() + timedelta(days=lifetime_days)
         return token
 

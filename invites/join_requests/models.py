@@ -2,7 +2,7 @@
 from invites.clock import now
 from invites.extensions import db
 from invites.orgs.models import Role
-from invites.tokens import hash_token, new_token
+from invites.tokens import TokenHolder
 
 
 class Notify:
@@ -43,14 +43,13 @@ join_link_recipients = db.Table(
 )
 
 
-class JoinLink(db.Model):
+class JoinLink(TokenHolder, db.Model):
     """A join request link: people who follow it ask to join; staff decide."""
 
     __tablename__ = "join_links"
 
     id = db.Column(db.Integer, primary_key=True)
     org_id = db.Column(db.ForeignKey("organizations.id", ondelete="CASCADE"), nullable=False)
-    token_hash = db.Column(db.String(64), nullable=False, unique=True)
     description = db.Column(db.String(200), nullable=False)
     role = db.Column(db.String(20), nullable=False, default=Role.MEMBER)
     notify = db.Column(db.String(20), nullable=False, default=Notify.ALL)
@@ -68,11 +67,6 @@ class JoinLink(db.Model):
         db.CheckConstraint("role in ('member', 'collaborator')", name="role"),
         db.CheckConstraint("notify in ('all', 'specific', 'nobody')", name="notify"),
     )
-
-    def issue_token(self):
-        token = new_token()
-        self.token_hash = hash_token(token)
-        return token
 
     @property
     def role_label(self):

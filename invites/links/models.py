@@ -3,8 +3,8 @@ from datetime import timedelta
 
 from invites.clock import now
 from invites.extensions import db
-from invites.tokens import hash_token, new_token
 from invites.orgs.models import Role
+from invites.tokens import TokenHolder
 
 
 class Access:
@@ -36,12 +36,11 @@ invite_link_groups = db.Table(
 )
 
 
-class InviteLink(db.Model):
+class InviteLink(TokenHolder, db.Model):
     __tablename__ = "invite_links"
 
     id = db.Column(db.Integer, primary_key=True)
     org_id = db.Column(db.ForeignKey("organizations.id", ondelete="CASCADE"), nullable=False)
-    token_hash = db.Column(db.String(64), nullable=False, unique=True)
     access = db.Column(db.String(20), nullable=False, default=Access.MEMBERS)
     role = db.Column(db.String(20), nullable=False, default=Role.MEMBER)
     expires_at = db.Column(db.DateTime)  # None: never
@@ -64,11 +63,6 @@ class InviteLink(db.Model):
         db.CheckConstraint("max_uses is null or max_uses >= 1", name="max_uses"),
         db.CheckConstraint("max_uses is null or uses <= max_uses", name="uses"),
     )
-
-    def issue_token(self):
-        token = new_token()
-        self.token_hash = hash_token(token)
-        return token
 
     def is_expired(self, at=None):
         return self.expires_at is not None and self.expires_at <= (at or now())
