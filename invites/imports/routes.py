@@ -1,6 +1,6 @@
 """The Import Learners panel (F14, premium): template downloads, upload and preview,
 "Are You Sure?" then "Continue", and the history of imports."""
-from flask import Blueprint, abort, current_app, flash, make_response, redirect, render_template, request, url_for
+from flask import Blueprint, current_app, flash, make_response, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 from sqlalchemy.orm import joinedload
 
@@ -30,12 +30,9 @@ def _load(slug, action="imports.manage"):
 
 
 def _load_import(org, import_id):
-    imp = db.session.scalar(
+    return db.first_or_404(
         db.select(Import).options(joinedload(Import.created_by)).filter_by(id=import_id, org_id=org.id)
     )
-    if imp is None:
-        abort(404)
-    return imp
 
 
 def _panel(org, form, status=200):

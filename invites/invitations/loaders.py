@@ -1,6 +1,5 @@
 """Loaders for invitations: scoped to the organization in the URL, or to the address of
 the logged-in account; 404 otherwise."""
-from flask import abort
 from sqlalchemy.orm import joinedload, selectinload
 
 from invites.extensions import db
@@ -19,18 +18,12 @@ def _query():
 
 def load_invitation(org, invitation_id):
     """An invitation of ``org`` by id, or 404 — never another organization's row."""
-    invitation = db.session.scalar(_query().filter_by(id=invitation_id, org_id=org.id))
-    if invitation is None:
-        abort(404)
-    return invitation
+    return db.first_or_404(_query().filter_by(id=invitation_id, org_id=org.id))
 
 
 def load_own_invitation(user, invitation_id):
     """An invitation sent to ``user``'s address, or 404 (the bell and dashboard buttons)."""
-    invitation = db.session.scalar(_query().filter_by(id=invitation_id, email=user.email))
-    if invitation is None:
-        abort(404)
-    return invitation
+    return db.first_or_404(_query().filter_by(id=invitation_id, email=user.email))
 
 
 def load_groups(org, ids):

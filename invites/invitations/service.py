@@ -183,7 +183,7 @@ def prepare_invitations(org, inviter, addresses, role, groups, message=""):
     members, pending, accounts = lookup_addresses(org, emails)
     in_groups = _group_entries(groups, [m.user_id for m in members.values()])
     may_add_new = policy.can(inviter, "people.add_new", org)
-    outcomes, issuing = [], []
+    outcomes = []  # an Outcome per entry, or the Issue that will give it one
     for entry, email, error in entries:
         if error:
             outcomes.append(Outcome(entry, "invalid", error))
@@ -203,13 +203,9 @@ def prepare_invitations(org, inviter, addresses, role, groups, message=""):
                 f"Not a member of {org.name}. You may only invite existing members into groups.",
             ))
             continue
-        issuing.append((len(outcomes), Issue(email, invite_role, invite_groups, message,
-                                             pending.get(email), accounts.get(email))))
-        outcomes.append(None)  # its Outcome comes from issue_invitations, below
-    issued = issue_invitations(org, inviter, [issue for _, issue in issuing])
-    for (position, _), outcome in zip(issuing, issued):
-        outcomes[position] = outcome
-    return outcomes
+        outcomes.append(Issue(email, invite_role, invite_groups, message, pending.get(email), accounts.get(email)))
+    issued = iter(issue_invitations(org, inviter, [o for o in outcomes if isinstance(o, Issue)]))
+    return [next(issued) if isinstance(o, Issue) else o for o in outcomes]
 
 
 @dataclass

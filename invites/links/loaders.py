@@ -1,4 +1,3 @@
-from flask import abort
 from sqlalchemy.orm import joinedload, selectinload
 
 from invites.extensions import db
@@ -7,11 +6,8 @@ from invites.links.models import InviteLink
 
 def load_link(org, link_id):
     """A link of ``org`` by id (deleted ones too), or 404 — never another organization's."""
-    link = db.session.scalar(
+    return db.first_or_404(
         db.select(InviteLink)
         .options(joinedload(InviteLink.created_by), selectinload(InviteLink.groups))
         .filter_by(id=link_id, org_id=org.id)
     )
-    if link is None:
-        abort(404)
-    return link

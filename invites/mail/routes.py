@@ -33,7 +33,7 @@ def index():
 
 @bp.route("/<int:message_id>/html")
 def html(message_id):
-    message = db.session.get(OutboxMessage, message_id) or abort(404)
+    message = db.get_or_404(OutboxMessage, message_id)
     return mail_html_response(message.html_body)
 
 

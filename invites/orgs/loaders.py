@@ -1,5 +1,5 @@
 """Loaders scope every object to the organization in the URL and answer 404 otherwise."""
-from flask import abort, request
+from flask import request
 from sqlalchemy.orm import joinedload
 
 from invites.extensions import db
@@ -8,22 +8,16 @@ from invites.orgs.models import Membership, Organization
 
 def load_org(slug):
     """The organization with this slug, or 404."""
-    org = db.session.scalar(db.select(Organization).filter_by(slug=slug))
-    if org is None:
-        abort(404)
-    return org
+    return db.first_or_404(db.select(Organization).filter_by(slug=slug))
 
 
 def load_membership(org, membership_id):
     """A membership of ``org`` by id, or 404 — never another organization's row."""
-    membership = db.session.scalar(
+    return db.first_or_404(
         db.select(Membership)
         .options(joinedload(Membership.user))
         .filter_by(id=membership_id, org_id=org.id)
     )
-    if membership is None:
-        abort(404)
-    return membership
 
 
 def page_number():
