@@ -18,11 +18,20 @@ $(VENV)/.installed: pyproject.toml
 
 install: $(VENV)/.installed
 
-# Migrate, seed the demo on a new database, serve on SQLite in development mode.
+# Migrate, seed the demo on a new database, serve on SQLite in development mode. Links in
+# mail point at the address served. On any address but loopback the interactive debugger
+# (which runs Python for whoever reaches it) is off, and a warning says why.
+LOOPBACK := $(filter 127.% localhost ::1,$(HOST))
 run: install
 	FLASK_DEBUG=1 $(FLASK) db upgrade
 	FLASK_DEBUG=1 $(FLASK) seed-demo --if-empty
-	FLASK_DEBUG=1 $(FLASK) run --host $(HOST) --port $(PORT)
+	@if [ -z "$(LOOPBACK)" ]; then \
+	  echo "WARNING: serving the development server on $(HOST), reachable from other machines."; \
+	  echo "WARNING: the debugger is off, but this is not a production setup: anyone who can reach"; \
+	  echo "WARNING: it can log in with the demo passwords. See README, Production."; \
+	fi
+	PUBLIC_URL=$${PUBLIC_URL:-http://$(HOST):$(PORT)} FLASK_DEBUG=1 $(FLASK) run --host $(HOST) --port $(PORT) \
+	  $(if $(LOOPBACK),,--no-debugger)
 
 # Debian's Chromium for the browser tests (Playwright's own download cannot work here).
 chromium:

@@ -1,5 +1,7 @@
 """Invites: bring people into organizations. ``create_app`` reads as a list of steps."""
+import secrets
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from flask import Flask, request
 from flask_login import current_user
@@ -40,21 +42,46 @@ def configure(app, config):
         app.config.update(config)
     elif config is not None:
         app.config.from_object(config)
-    if not app.config.get("SECRET_KEY"):
-        if app.debug or app.testing:
-            app.config["SECRET_KEY"] = "development-only-secret"
-        else:
-            raise RuntimeError("Set SECRET_KEY in the environment (see README, Configuration).")
     if app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite:///"):
         Path(app.instance_path).mkdir(parents=True, exist_ok=True)
+    development = app.debug or app.testing
+    if not app.config.get("SECRET_KEY"):
+        if not development:
+            raise RuntimeError("Set SECRET_KEY in the environment (see README, Configuration).")
+        app.config["SECRET_KEY"] = _development_secret(app)
+    if not app.config.get("PUBLIC_URL"):
+        if not development:
+            raise RuntimeError(
+                "Set PUBLIC_URL in the environment, e.g. https://invites.example.com: every "
+                "link in mail is built on it (see README, Production)."
+            )
+        app.config["PUBLIC_URL"] = "http://127.0.0.1:5000"
+    if not development:
+        if app.config.get("TRUSTED_HOSTS") is None:
+            app.config["TRUSTED_HOSTS"] = [urlsplit(app.config["PUBLIC_URL"]).hostname]
+        secure = bool(app.config.get("COOKIE_SECURE", True))
+        app.config["SESSION_COOKIE_SECURE"] = app.config["REMEMBER_COOKIE_SECURE"] = secure
+    else:  # show a failed statement's values where only the developer reads the log
+        app.config["SQLALCHEMY_ENGINE_OPTIONS"] = {
+            **app.config["SQLALCHEMY_ENGINE_OPTIONS"], "hide_parameters": False
+        }
     app.config.setdefault("MAIL_SUPPRESS_SEND", False)
-    if app.config.get("PUBLIC_URL", "") and str(app.config["PUBLIC_URL"]).startswith("https://"):
-        app.config["SESSION_COOKIE_SECURE"] = app.config["REMEMBER_COOKIE_SECURE"] = True
     proxies = int(app.config.get("TRUSTED_PROXIES") or 0)
     if proxies:
         from werkzeug.middleware.proxy_fix import ProxyFix
 
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=proxies, x_proto=proxies, x_host=proxies)
+
+
+def _development_secret(app):
+    """A random key kept in the instance folder, made on first use: debug mode never signs
+    sessions with a key anyone could read in the source (security review F11)."""
+    path = Path(app.instance_path) / "development-secret-key"
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.touch(mode=0o600)
+        path.write_text(secrets.token_hex(32))
+    return path.read_text().strip()
 
 
 def register_extensions(app):
@@ -75,7 +102,9 @@ def register_extensions(app):
 
     @login_manager.user_loader
     def load_user(user_id):
-        return db.session.get(User, int(user_id)) if user_id.isdigit() else None
+        from invites.accounts.sessions import user_for
+
+        return user_for(user_id)  # "<id>:<session key>", checked against user_sessions
 
 
 def register_blueprints(app):

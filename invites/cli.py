@@ -83,7 +83,7 @@ def _seed_invitations(org, manager):
             ).all()
             [outcome] = invitations.send_invitations(org, manager, email, role, chosen, message)
             if fate == "declined":
-                invitations.decline_invitation(outcome.invitation)
+                invitations.decline_invitation(outcome.invitation, by_link=True)
             elif fate == "expired":
                 outcome.invitation.expires_at = now() - timedelta(days=1)
             db.session.commit()

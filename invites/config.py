@@ -12,6 +12,10 @@ def _flag(name, default=False):
     return value.strip().lower() in {"1", "true", "yes", "on"}
 
 
+def _int(name, default):
+    return int(os.environ.get(name) or default)
+
+
 class Config:
     """Production-ready defaults; every secret and address comes from the environment."""
 
@@ -19,7 +23,9 @@ class Config:
     SQLALCHEMY_DATABASE_URI = os.environ.get(
         "DATABASE_URL", f"sqlite:///{INSTANCE_DIR / 'invites.sqlite3'}"
     )
-    SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True}
+    # hide_parameters: a failed statement's values (password hashes, tokens' hashes, what
+    # people typed) never reach the logs; debug mode shows them (see configure()).
+    SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True, "hide_parameters": True}
 
     # Mail: with no MAIL_SERVER, messages go to the local outbox (development).
     MAIL_SERVER = os.environ.get("MAIL_SERVER") or None
@@ -31,9 +37,14 @@ class Config:
     MAIL_DEFAULT_SENDER = os.environ.get("MAIL_DEFAULT_SENDER", "Invites <invites@localhost>")
     MAIL_TIMEOUT = float(os.environ.get("MAIL_TIMEOUT", "10"))
 
-    # Links in mail: PUBLIC_URL (e.g. https://invites.example.com) or SERVER_NAME.
+    # Every link in mail is built on PUBLIC_URL (e.g. https://invites.example.com), never
+    # on a request's Host header; required outside debug and testing.
     PUBLIC_URL = os.environ.get("PUBLIC_URL")
     SERVER_NAME = os.environ.get("SERVER_NAME")
+    # Host names requests may carry (comma-separated; ".example.com" admits subdomains);
+    # any other gets a 400. Unset: the host of PUBLIC_URL (outside debug and testing).
+    TRUSTED_HOSTS = [h.strip() for h in os.environ["TRUSTED_HOSTS"].split(",") if h.strip()] \
+        if os.environ.get("TRUSTED_HOSTS") else None
 
     RATELIMIT_STORAGE_URI = os.environ.get("RATELIMIT_STORAGE_URI", "memory://")
     RATELIMIT_HEADERS_ENABLED = True
@@ -44,11 +55,26 @@ class Config:
     SESSION_COOKIE_SAMESITE = "Lax"
     REMEMBER_COOKIE_SAMESITE = "Lax"
     PREFERRED_URL_SCHEME = os.environ.get("PREFERRED_URL_SCHEME", "http")
-    # Served over HTTPS (PUBLIC_URL says so): cookies are sent over HTTPS only.
-    SESSION_COOKIE_SECURE = REMEMBER_COOKIE_SECURE = (PUBLIC_URL or "").startswith("https://")
+    # Outside debug and testing, cookies are sent over HTTPS only, whatever PUBLIC_URL
+    # says, unless COOKIE_SECURE=0 switches that off explicitly (see configure()).
+    COOKIE_SECURE = _flag("COOKIE_SECURE", True)
     # Behind N reverse proxies or load balancers, trust their X-Forwarded-For/-Proto (so
     # rate limits key on the real client and HTTPS is seen as such). 0: trust none.
     TRUSTED_PROXIES = int(os.environ.get("TRUSTED_PROXIES", "0"))
+
+    # Invitation mails (new, resent, imported, shared links) an organization and an account
+    # may send per UTC day, by the organization's plan. Past a cap nothing is sent and the
+    # sender is told; what they typed is kept (security review F4).
+    DAILY_INVITATION_MAILS = {
+        "free": {
+            "organization": _int("DAILY_INVITATION_MAILS_FREE_ORG", 50),
+            "account": _int("DAILY_INVITATION_MAILS_FREE_ACCOUNT", 20),
+        },
+        "premium": {
+            "organization": _int("DAILY_INVITATION_MAILS_PREMIUM_ORG", 2000),
+            "account": _int("DAILY_INVITATION_MAILS_PREMIUM_ACCOUNT", 1000),
+        },
+    }
 
     PAGE_SIZE = int(os.environ.get("PAGE_SIZE", "25"))
     # bench/ only: adds /bench/bare, the ceiling a page's throughput is compared with.
@@ -63,6 +89,11 @@ class Config:
 class TestConfig(Config):
     TESTING = True
     SECRET_KEY = "test-secret-key"
+    PUBLIC_URL = "http://localhost"  # the test client's host: mailed links work in it
+    TRUSTED_HOSTS = None
+    # Feature tests send more than a day's worth; tests/security/ checks the real caps.
+    DAILY_INVITATION_MAILS = {plan: {"organization": 100_000, "account": 100_000}
+                              for plan in ("free", "premium")}
     SQLALCHEMY_DATABASE_URI = "sqlite://"
     MAIL_SERVER = None
     RATELIMIT_ENABLED = False

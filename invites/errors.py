@@ -1,6 +1,10 @@
 """Domain errors raised by services, and the app's error pages."""
+import re
+
 from flask import render_template, request
-from werkzeug.exceptions import HTTPException
+from werkzeug.exceptions import HTTPException, SecurityError
+
+from invites.extensions import db
 
 
 class DomainError(Exception):
@@ -51,8 +55,40 @@ def render_error(code, message=None):
     return body, code
 
 
+# What the database refuses to store or compare: PostgreSQL text cannot hold NUL, and a
+# lone surrogate cannot be encoded to UTF-8. No form, link or browser sends them.
+UNSTORABLE = re.compile(r"[\x00\ud800-\udfff]")
+UNSTORABLE_MESSAGE = (
+    "The request holds a character that is not allowed (a NUL byte, for instance). "
+    "Remove it and try again."
+)
+
+
+def refuse_unstorable_characters():
+    """Answer 400 before any route runs when the path, a query argument, a form field (its
+    name or value) or an uploaded file's name holds a character of ``UNSTORABLE``:
+    otherwise it would reach a query and fail there as a 500 (security review F8). The
+    contents of uploaded files are the import reader's to check."""
+    texts = [request.path]
+    for source in (request.args, request.form):
+        for key, value in source.items(multi=True):
+            texts += (key, value)
+    for key, upload in request.files.items(multi=True):
+        texts += (key, upload.filename or "")
+    if any(UNSTORABLE.search(text) for text in texts):
+        return render_error(400, UNSTORABLE_MESSAGE)
+    return None
+
+
 def register_error_handlers(app):
+    app.before_request(refuse_unstorable_characters)
+
     def handle_http(error):
+        if isinstance(error, SecurityError):
+            # A Host outside TRUSTED_HOSTS (F2): no URL can be built for this request,
+            # so not even the layout renders; a plain answer says what is wrong.
+            return "Bad request: this server does not answer for that host name.", 400, {
+                "Content-Type": "text/plain; charset=utf-8"}
         code = error.code or 500
         # A CSRF failure's description is useful to the user ("The CSRF token is missing").
         message = error.description if code == 400 and "CSRF" in str(error.description) else None
@@ -60,6 +96,13 @@ def register_error_handlers(app):
 
     def handle_unexpected(error):
         app.logger.exception("Unhandled error on %s %s", request.method, request.path)
+        # A failed write leaves the session refusing every query until it is rolled back,
+        # and the layout reads the current user and the bell: roll back, or the error
+        # page itself fails and Werkzeug's bare 500 is shown instead (F8).
+        try:
+            db.session.rollback()
+        except Exception:  # a lost connection: the page may still render without it
+            app.logger.exception("Rollback after the unhandled error failed")
         return render_error(500)
 
     app.register_error_handler(HTTPException, handle_http)

@@ -210,8 +210,10 @@ def browser_context_args(browser_context_args):
 
 @pytest.fixture
 def live_server(app):
-    """The app served on a loopback port in a thread; yields its base URL."""
+    """The app served on a loopback port in a thread; yields its base URL, which is also
+    the app's PUBLIC_URL meanwhile (links shown and mailed point at it)."""
     base_url, stop = serve_in_thread(app)
+    app.config["PUBLIC_URL"] = base_url
     yield base_url
     stop()
 

@@ -24,7 +24,8 @@ How a row runs:
   must have left every table exactly as it was. After a change the database is put back
   to the world's snapshot, so each row starts from the same world.
 - Rows that end or start a session (logout, switch account, register) get a freshly
-  logged-in client afterwards.
+  logged-in client afterwards. The login sessions (``user_sessions``) are not compared,
+  and putting the database back keeps them as they are: the matrix logs actors in itself.
 
 Run with ``-s`` to see the one-line summary printed by the last test.
 """
@@ -46,6 +47,7 @@ from invites.join_page.service import page_of
 from invites.join_requests.models import Notify
 from invites.join_requests.service import create_join_link, request_to_join
 from invites.mail.models import OutboxMessage
+from invites.notifications.models import Notification
 from invites.orgs.models import Plan, Role
 from tests.conftest import PASSWORD
 
@@ -101,6 +103,18 @@ def _add_mia_to_group(world):
 TABLE = {
     # Dashboard: the welcome page for visitors, "Hello, <name>" for accounts.
     ("/", "GET"): R(200, 200, 200, 200, 200, 200, 200),
+    # The account page; a password change (every account may change its own) keeps the
+    # actor logged in with a new session key.
+    ("/account", "GET"): R(LOGIN, 200, 200, 200, 200, 200, 200),
+    ("/account/password", "POST"): R(
+        LOGIN, C(302), C(302), C(302), C(302), C(302), C(302),
+        data={"current_password": PASSWORD, "password": "a brand new password",
+              "confirm": "a brand new password"},
+    ),
+    # "Log out of all devices", confirmed: every session of the account ends, this one too.
+    ("/account/log-out-everywhere", "POST"): R(
+        LOGIN, LOGIN, LOGIN, LOGIN, LOGIN, LOGIN, LOGIN, data=CONFIRMED, session=True,
+    ),
     # Every account is verified: nothing is sent, back to the dashboard.
     ("/account/verify", "POST"): R(LOGIN, 302, 302, 302, 302, 302, 302),
 
@@ -147,9 +161,12 @@ TABLE = {
         session=True,
     ),
     ("/logout", "POST"): R(LOGIN, LOGIN, LOGIN, LOGIN, LOGIN, LOGIN, LOGIN, session=True),
-    # Showing the page marks what it lists read: the staff have the join request's
-    # notification, "nobody" the invitation's.
-    ("/notifications", "GET"): R(LOGIN, C(200), 200, 200, C(200), C(200), 200),
+    # Showing the page changes nothing. "Mark all as read" marks what each has: the staff
+    # the join request's notification, "nobody" the invitation's.
+    ("/notifications", "GET"): R(LOGIN, 200, 200, 200, 200, 200, 200),
+    ("/notifications/read", "POST"): R(LOGIN, C(302), 302, 302, C(302), C(302), 302),
+    # The owner's notification of the join request: only its owner marks it read.
+    ("/notifications/<int:notification_id>/read", "POST"): R(LOGIN, 404, 404, 404, 404, C(302), 404),
 
     # --- The organization ----------------------------------------------------------------
     ("/o/<slug>", "GET"): R(LOGIN, 404, 200, 200, 200, 200, 404),
@@ -315,6 +332,7 @@ def _url_values(world):
         "request_id": world.join_request_id,
         "decision": "accept",
         "message_id": world.outbox_message_id,
+        "notification_id": world.owner_notification_id,
         "filename": "app.js",
         ("links", "link_id"): world.link_id,
         ("join_requests", "link_id"): world.join_link_id,
@@ -382,6 +400,8 @@ def build_world(app, team, make_user, make_org, add_member, make_invitation, mak
             membership_id=team.memberships[Role.MEMBER].id, member_username=team.member.username,
             verify_token=verification_token(una),
             outbox_message_id=db.session.scalar(db.select(db.func.min(OutboxMessage.id))),
+            owner_notification_id=db.session.scalar(
+                db.select(Notification.id).filter_by(user_id=team.owner.id)),
             actors={"anonymous": None},
         )
         for name, user in (("nobody", team.outsider), ("collaborator", team.collaborator),
@@ -463,22 +483,38 @@ def csrf_token(client):
 
 # --- The database as a value -----------------------------------------------------------------
 
+# Who is logged in, not what the app holds: the matrix itself logs actors in and out, and
+# the rows that end sessions are marked ``session=True``. Not compared; kept by restore().
+SESSION_TABLES = {"user_sessions"}
+
+
+def _rows(table):
+    order = list(table.primary_key.columns) or list(table.columns)
+    return [tuple(row) for row in db.session.execute(db.select(table).order_by(*order))]
+
+
 def dump():
-    """Every row of every table, in primary-key order."""
-    state = {}
-    for table in db.metadata.sorted_tables:
-        order = list(table.primary_key.columns) or list(table.columns)
-        state[table.name] = [tuple(row) for row in db.session.execute(db.select(table).order_by(*order))]
+    """Every row of every table but the login sessions, in primary-key order."""
+    state = {table.name: _rows(table) for table in db.metadata.sorted_tables
+             if table.name not in SESSION_TABLES}
     db.session.remove()
     return state
 
 
 def restore(snapshot):
+    """The tables of ``snapshot`` as they were; the login sessions as they are now, but
+    for accounts the snapshot does not have (made by the request undone)."""
     db.session.remove()
+    users = [row[0] for row in snapshot["users"]]
+    sessions = {
+        table.name: [tuple(row) for row in db.session.execute(
+            db.select(table).where(table.c.user_id.in_(users)))]
+        for table in db.metadata.sorted_tables if table.name in SESSION_TABLES
+    }
     for table in reversed(db.metadata.sorted_tables):
         db.session.execute(table.delete())
     for table in db.metadata.sorted_tables:
-        rows = snapshot[table.name]
+        rows = snapshot.get(table.name) or sessions.get(table.name)
         if rows:
             keys = [column.key for column in table.columns]
             db.session.execute(table.insert(), [dict(zip(keys, row)) for row in rows])

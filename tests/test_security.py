@@ -39,7 +39,7 @@ def test_every_page_sends_the_security_headers(client, auth, team):
 
 
 def test_hsts_and_secure_cookies_over_https(database_url, schema, make_user):
-    app = _make_app(database_url, PUBLIC_URL="https://invites.example.com")
+    app = _make_app(database_url, TESTING=False, PUBLIC_URL="https://invites.example.com")
     assert app.config["SESSION_COOKIE_SECURE"] and app.config["REMEMBER_COOKIE_SECURE"]
     with app.app_context():
         client = app.test_client()

@@ -5,6 +5,18 @@ from wtforms.validators import DataRequired, EqualTo, Length, Regexp
 USERNAME_PATTERN = r"^[A-Za-z0-9_.-]+$"
 
 
+def new_password_field(label):
+    return PasswordField(
+        label, validators=[DataRequired(), Length(min=8, max=200, message="Use at least 8 characters.")]
+    )
+
+
+def repeat_password_field(label):
+    return PasswordField(
+        label, validators=[DataRequired(), EqualTo("password", message="The passwords do not match.")]
+    )
+
+
 class LoginForm(FlaskForm):
     email = EmailField("Email", validators=[DataRequired(), Length(max=254)])
     password = PasswordField("Password", validators=[DataRequired(), Length(max=200)])
@@ -22,11 +34,13 @@ class RegisterForm(FlaskForm):
         ],
     )
     email = EmailField("Email", validators=[DataRequired(), Length(max=254)])
-    password = PasswordField(
-        "Password",
-        validators=[DataRequired(), Length(min=8, max=200, message="Use at least 8 characters.")],
+    password = new_password_field("Password")
+    confirm = repeat_password_field("Repeat password")
+
+
+class PasswordForm(FlaskForm):
+    current_password = PasswordField(
+        "Current password", validators=[DataRequired(), Length(max=200)]
     )
-    confirm = PasswordField(
-        "Repeat password",
-        validators=[DataRequired(), EqualTo("password", message="The passwords do not match.")],
-    )
+    password = new_password_field("New password")
+    confirm = repeat_password_field("Repeat new password")

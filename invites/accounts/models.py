@@ -19,6 +19,10 @@ class User(UserMixin, db.Model):
     email_verified_at = db.Column(db.DateTime)
     created_at = db.Column(db.DateTime, nullable=False, default=now)
 
+    # The key of the login session this object was loaded or logged in with (not a
+    # column: only its hash is stored, in user_sessions). Set by accounts/sessions.py.
+    session_key = None
+
     def set_password(self, password):
         method = current_app.config.get("PASSWORD_HASH_METHOD", "scrypt")
         self.password_hash = generate_password_hash(password, method=method)
@@ -34,5 +38,33 @@ class User(UserMixin, db.Model):
         if self.email_verified_at is None:
             self.email_verified_at = now()
 
+    def get_id(self):
+        """What Flask-Login keeps in the session and remember-me cookies: ``"<id>:<key>"``,
+        so a cookie opens nothing once its session row is gone (accounts/sessions.py)."""
+        if not self.session_key:
+            raise RuntimeError("Log in through invites.accounts.sessions.log_in, not login_user.")
+        return f"{self.id}:{self.session_key}"
+
+    # UserMixin compares users by get_id(), which now names a session: compare accounts.
+    def __eq__(self, other):
+        if isinstance(other, User):
+            return self is other or (self.id is not None and self.id == other.id)
+        return NotImplemented
+
+    __hash__ = object.__hash__
+
     def __repr__(self):
         return f"<User {self.username}>"
+
+
+class UserSession(db.Model):
+    """One login: the row a browser's session and remember-me cookies point at. Deleting it
+    (logout, "Log out of all devices", a password change) makes copies of those cookies
+    worthless. Only the SHA-256 of the key is stored; the key travels in the cookies."""
+
+    __tablename__ = "user_sessions"
+
+    id = db.Column(db.Integer, primary_key=True)
+    user_id = db.Column(db.ForeignKey("users.id", ondelete="CASCADE"), nullable=False, index=True)
+    key_hash = db.Column(db.String(64), nullable=False, unique=True)
+    created_at = db.Column(db.DateTime, nullable=False, default=now)

@@ -1,12 +1,14 @@
-from flask import Blueprint, current_app, flash, redirect, render_template, request, session, url_for
-from flask_login import current_user, login_required, login_user, logout_user
+from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
+from flask_limiter.util import get_remote_address
+from flask_login import current_user, login_required
 
-from invites.accounts import service
-from invites.accounts.forms import LoginForm, RegisterForm
+from invites.accounts import service, sessions
+from invites.accounts.forms import LoginForm, PasswordForm, RegisterForm
 from invites.accounts.safety import safe_next
 from invites.errors import DomainError
 from invites.extensions import db, limiter
-from invites.forms import EmptyForm
+from invites.forms import EmptyForm, unconfirmed
+from invites.invitations.service import announce_pending_invitations
 from invites.mail.service import MailDeliveryError
 
 bp = Blueprint("accounts", __name__)
@@ -16,8 +18,28 @@ def _after_login_target():
     return safe_next(request.args.get("next"), url_for("orgs.dashboard"))
 
 
+def _login_account():
+    """The per-account login limit's key: the address typed, read as ``authenticate`` reads
+    it, so every spelling of one account shares one count whatever the client. Unknown
+    addresses are counted the same way: the limit tells nothing about who has an account."""
+    typed = (request.form.get("email") or "")[:254]
+    try:
+        email = service.normalize_email(typed)
+    except DomainError:
+        email = typed.strip().lower()
+    return f"account:{email}"
+
+
+def _logged_in_account():
+    """The key of a per-account limit on a logged-in action (the client's address otherwise)."""
+    if current_user.is_authenticated:
+        return f"account-id:{current_user.id}"
+    return get_remote_address()
+
+
 @bp.route("/login", methods=["GET", "POST"])
 @limiter.limit("10 per minute; 50 per hour", methods=["POST"])
+@limiter.limit("10 per hour", key_func=_login_account, methods=["POST"])
 def login():
     if current_user.is_authenticated:
         return redirect(_after_login_target())
@@ -25,7 +47,7 @@ def login():
     if form.validate_on_submit():
         user = service.authenticate(form.email.data, form.password.data)
         if user is not None:
-            login_user(user, remember=form.remember.data)
+            sessions.log_in(user, remember=form.remember.data)
             return redirect(_after_login_target())
         form.form_errors.append("Email or password is not correct.")
     return render_template("accounts/login.html", form=form, next=request.args.get("next"))
@@ -46,7 +68,7 @@ def register():
             error.apply_to(form)
         else:
             db.session.commit()
-            login_user(user)
+            sessions.log_in(user)
             _send_verification(user)
             flash(f"Welcome, {user.name}! Your account is ready.", "success")
             return redirect(_after_login_target())
@@ -68,8 +90,7 @@ def _send_verification(user):
 def logout():
     form = EmptyForm()
     if form.validate_on_submit():
-        logout_user()
-        session.clear()  # nothing of this person (such as new links' tokens) stays behind
+        sessions.log_out()
         flash("You are logged out.", "info")
     return redirect(url_for("accounts.login"))
 
@@ -84,6 +105,8 @@ def verify_email(token):
             user = service.verify_email(token)
         except DomainError as error:
             return render_template("accounts/verify.html", form=form, error=error.message), 400
+        # The invitations sent to the address were out of sight until now (F1).
+        announce_pending_invitations(user)
         db.session.commit()
         flash(f"Thank you: {user.email} is confirmed.", "success")
         return redirect(url_for("orgs.dashboard") if current_user.is_authenticated
@@ -98,4 +121,63 @@ def resend_verification():
     form = EmptyForm()
     if form.validate_on_submit() and not current_user.is_verified:
         _send_verification(current_user)
-    return redirect(url_for("orgs.dashboard"))
+    return redirect(safe_next(request.args.get("next"), url_for("orgs.dashboard")))
+
+
+def _account_page(password_form):
+    return render_template(
+        "accounts/account.html", password_form=password_form,
+        session_count=sessions.count_sessions(current_user),
+    )
+
+
+@bp.route("/account")
+@login_required
+def account():
+    return _account_page(PasswordForm())
+
+
+@bp.route("/account/password", methods=["POST"])
+@login_required
+@limiter.limit("5 per minute; 20 per hour")
+@limiter.limit("10 per hour", key_func=_logged_in_account)
+def change_password():
+    """Every other browser is logged out; this one stays, with a new session key."""
+    form = PasswordForm()
+    if form.validate_on_submit():
+        user = current_user._get_current_object()
+        try:
+            service.change_password(user, form.current_password.data, form.password.data)
+        except DomainError as error:
+            db.session.rollback()
+            error.apply_to(form)
+        else:
+            db.session.commit()
+            sessions.keep_logged_in(user)
+            flash("Your password is changed. Every other device is logged out.", "success")
+            return redirect(url_for("accounts.account"))
+    return _account_page(form)
+
+
+@bp.route("/account/log-out-everywhere", methods=["POST"])
+@login_required
+def log_out_everywhere():
+    """Ends every session of the account, this browser's too, once confirmed."""
+    form = EmptyForm()
+    if not form.validate_on_submit():
+        return redirect(url_for("accounts.account"))
+    asking = unconfirmed(
+        form,
+        title="Log out of all devices?",
+        message="Every browser where you are logged in, this one included, will ask for "
+                "your password again.",
+        action=url_for("accounts.log_out_everywhere"),
+        button="Log out everywhere",
+        cancel=url_for("accounts.account"),
+    )
+    if asking is not None:
+        return asking
+    sessions.end_all_sessions(current_user._get_current_object())
+    sessions.log_out()
+    flash("You are logged out on every device.", "info")
+    return redirect(url_for("accounts.login"))

@@ -144,7 +144,7 @@ def _member_action(slug, group_id, user_id, action, confirm=None):
     org = load_org(slug)
     group = load_group(org, group_id)
     policy.require(current_user, "groups.manage", org, group)
-    user = load_user(user_id)
+    user = load_user(org, user_id)
     form = EmptyForm()
     if confirm is not None and form.validate_on_submit():
         title, message, button = confirm(org, group, user)

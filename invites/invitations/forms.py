@@ -1,5 +1,5 @@
 from flask_wtf import FlaskForm
-from wtforms import SelectField, SelectMultipleField, StringField, TextAreaField
+from wtforms import SelectField, SelectMultipleField, TextAreaField
 from wtforms.validators import DataRequired, Length, Optional
 from wtforms.widgets import CheckboxInput, ListWidget
 
@@ -26,13 +26,9 @@ class InviteForm(FlaskForm):
 
 
 class InvitationEmailForm(FlaskForm):
-    """F7: the owners' per-organization subject and onboarding paragraph."""
+    """F7: the owners' per-organization onboarding paragraph. The subject is the
+    platform's own ("<inviter> invited you to join <organization>"), never free text."""
 
-    invitation_subject = StringField(
-        "Subject",
-        description='Leave empty for the default: "<inviter> invited you to join <organization>".',
-        validators=[Optional(), Length(max=200)],
-    )
     invitation_intro = TextAreaField(
         "Onboarding message",
         description="A paragraph shown near the top of every invitation email. Plain text.",

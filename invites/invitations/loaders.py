@@ -1,5 +1,6 @@
 """Loaders for invitations: scoped to the organization in the URL, or to the address of
 the logged-in account; 404 otherwise."""
+from flask import abort
 from sqlalchemy.orm import joinedload, selectinload
 
 from invites.extensions import db
@@ -22,7 +23,11 @@ def load_invitation(org, invitation_id):
 
 
 def load_own_invitation(user, invitation_id):
-    """An invitation sent to ``user``'s address, or 404 (the bell and dashboard buttons)."""
+    """An invitation sent to ``user``'s address, or 404 (the bell and dashboard buttons).
+    Also 404 while the address is not confirmed: registering with someone's address
+    must not reveal their invitations (security review F1)."""
+    if not user.is_verified:
+        abort(404)
     return db.first_or_404(_query().filter_by(id=invitation_id, email=user.email))
 
 

@@ -6,12 +6,13 @@ deliberate POSTs, because mail scanners open links.
 """
 from flask import (Blueprint, current_app, flash, make_response, redirect, render_template,
                    request, session, url_for)
-from flask_login import current_user, login_required, login_user, logout_user
+from flask_login import current_user, login_required
 from sqlalchemy.exc import IntegrityError
 
 from invites import policy
 from invites.accounts.forms import RegisterForm
 from invites.accounts.service import find_user_by_email, register_user
+from invites.accounts.sessions import log_in, log_out
 from invites.errors import DomainError
 from invites.extensions import db, limiter
 from invites.forms import EmptyForm, offer_roles_and_groups, unconfirmed
@@ -124,9 +125,7 @@ def email_settings(slug):
     policy.require(current_user, "settings.edit", org)
     form = InvitationEmailForm(obj=org)
     if form.validate_on_submit():
-        changed = service.update_invitation_email(
-            org, current_user, form.invitation_subject.data, form.invitation_intro.data
-        )
+        changed = service.update_invitation_email(org, current_user, form.invitation_intro.data)
         db.session.commit()
         flash("Invitation email saved." if changed else "Nothing changed.", "success")
         return redirect(url_for("invitations.email_settings", slug=org.slug))
@@ -380,7 +379,7 @@ def decline(token):
         return redirect(url_for("invitations.respond", token=token))
     user = current_user if current_user.is_authenticated else None
     try:
-        service.decline_invitation(invitation, user)
+        service.decline_invitation(invitation, user, by_link=True)
     except service.InvitationUnavailable as error:
         db.session.rollback()
         return _unavailable(error, invitation)
@@ -409,13 +408,14 @@ def register(token):
     if form.validate_on_submit():
         try:
             user = register_user(form.name.data, form.username.data, invitation.email,
-                                 form.password.data, verified=True)
+                                 form.password.data)
+            service.confirm_address(user)  # the link proves the address
         except DomainError as error:
             db.session.rollback()
             error.apply_to(form)
         else:
             db.session.commit()
-            login_user(user)
+            log_in(user)
             flash(f"Your account is ready, {user.name}. Accept the invitation to join "
                   f"{invitation.org.name}.", "success")
             return redirect(back)
@@ -430,6 +430,5 @@ def register(token):
 def switch_account(token):
     """From the "sent to another address" page: log out, then log in with the right one."""
     if EmptyForm().validate_on_submit():
-        logout_user()
-        session.clear()
+        log_out()
     return redirect(url_for("accounts.login", next=url_for("invitations.respond", token=token)))

@@ -14,13 +14,14 @@ from sqlalchemy.orm import joinedload, selectinload
 
 from invites import policy, tokens
 from invites.accounts.models import User
-from invites.accounts.service import normalize_email
+from invites.accounts.service import find_user_by_email, normalize_email
 from invites.activity.service import record
 from invites.clock import now
 from invites.errors import DomainError
 from invites.extensions import db
 from invites.groups.models import GroupMember
 from invites.invitations.models import Invitation, Status
+from invites.mail import quota
 from invites.mail.service import MailDeliveryError, build_message, connection, external_url
 from invites.notifications.service import mark_invitation_read, notify, renotify_invitation
 from invites.orgs.models import Membership, Role
@@ -146,6 +147,7 @@ def check_request(org, inviter, role, groups):
     organization requires one, or an inviter who may not invite at all."""
     if not policy.can(inviter, "people.invite", org):
         raise DomainError("You may not invite people to this organization.")
+    quota.check_may_send(inviter)
     if role not in policy.assignable_roles(inviter, org):
         raise DomainError("Choose a role no higher than your own.", "role")
     for group in groups:
@@ -225,7 +227,9 @@ def issue_invitations(org, inviter, issues, import_id=None):
     """Create or refresh the invitation of each :class:`Issue` (new token and expiry), all in
     one flush (a single multi-row INSERT on PostgreSQL, not one round trip per address),
     then record each and notify the invitees who have accounts. Returns their
-    outcomes (:class:`Outcome`), in order, carrying the tokens. Nothing is mailed here."""
+    outcomes (:class:`Outcome`), in order, carrying the tokens. Nothing is mailed here.
+    Refuses (QuotaExceeded) a batch past today's caps on invitation mails."""
+    quota.charge(org, inviter, len(issues))
     issued = []
     for issue in issues:
         invitation = issue.pending
@@ -254,11 +258,34 @@ def _after_issue(org, actor, invitation, kind, account):
     verb = "invited" if kind == "sent" else "sent again the invitation of"
     record(org, actor, f"invitation.{kind}",
            f"{verb} {invitation.email} as {invitation.role_label}{groups}", invitation)
-    if account is not None:  # F15: existing users also find it in the bell
-        renotify_invitation(
-            account, invitation,
-            f"{actor.name} invited you to join {org.name} as {invitation.role_label}.",
-        )
+    if account is not None and account.is_verified:
+        # F15: existing users also find it in the bell, but only once their address is
+        # proven: anyone may register with someone else's (security review F1).
+        _ring_bell(account, invitation)
+
+
+def _ring_bell(account, invitation):
+    who = invitation.inviter.name if invitation.inviter is not None else "Someone"
+    renotify_invitation(
+        account, invitation,
+        f"{who} invited you to join {invitation.org.name} as {invitation.role_label}.",
+    )
+
+
+def announce_pending_invitations(user):
+    """Ring ``user``'s bell for the open invitations sent to their address, once the
+    address is confirmed: until then they were kept out of sight (security review F1)."""
+    for invitation in open_invitations_for(user, limit=100):
+        _ring_bell(user, invitation)
+
+
+def confirm_address(user):
+    """``user`` proved their address (a confirmation link, or an invitation's): mark the
+    account verified and bring the invitations sent to it into view."""
+    if not user.is_verified:
+        user.mark_verified()
+        db.session.flush()
+        announce_pending_invitations(user)
 
 
 def lookup_addresses(org, emails):
@@ -340,8 +367,9 @@ def deliver(org, actor, outcomes):
 
 
 def invitation_subject(org, inviter):
-    subject = org.invitation_subject or f"{inviter.name} invited you to join {org.name}"
-    return subject[:200]  # build_message folds it onto one line
+    """Always the platform's words around the inviter's and organization's names: a
+    subject is never free text (security review F4)."""
+    return f"{inviter.name} invited you to join {org.name}"[:200]  # folded onto one line
 
 
 def invitation_message(org, invitation, token):
@@ -378,14 +406,12 @@ def preview_message(org, inviter, addresses, role, groups, message=""):
     return invitation_message(org, sample, "your-personal-link")
 
 
-def update_invitation_email(org, actor, subject, intro):
-    """Set the organization's invitation subject (one line) and onboarding paragraph.
-    Returns True when something changed."""
-    subject = " ".join((subject or "").split())[:200]
+def update_invitation_email(org, actor, intro):
+    """Set the organization's onboarding paragraph. Returns True when something changed."""
     intro = (intro or "").strip()[:MAX_MESSAGE]
-    if (subject, intro) == (org.invitation_subject, org.invitation_intro):
+    if intro == org.invitation_intro:
         return False
-    org.invitation_subject, org.invitation_intro = subject, intro
+    org.invitation_intro = intro
     record(org, actor, "settings.invitation_email", "changed the invitation email")
     return True
 
@@ -400,10 +426,10 @@ def resend_invitation(org, actor, invitation):
     invitation = _lock(invitation)
     if not invitation.may_resend:
         raise DomainError(f"This invitation was {invitation.status_label.lower()}; it cannot be resent.")
+    quota.charge(org, actor, 1)
     token = invitation.issue_token(org.invitation_lifetime_days)
     invitation.inviter = invitation.inviter or actor
-    _after_issue(org, actor, invitation, "resent",
-                 db.session.scalar(db.select(User).filter_by(email=invitation.email)))
+    _after_issue(org, actor, invitation, "resent", find_user_by_email(invitation.email))
     db.session.commit()
     outcome = Outcome(invitation.email, "resent", "Sent again with a new link.", invitation, token)
     deliver(org, actor, [outcome])
@@ -458,24 +484,32 @@ def _lock(invitation):
     )
 
 
+def check_may_answer(invitation, user, by_link):
+    """What accepting and declining both check: the invitation is open and sent to
+    ``user``'s address, and that address is proven. From the bell or the dashboard
+    (``by_link`` False) the account must be verified; following the emailed link proves
+    the mailbox, so it verifies the account. Raises InvitationUnavailable."""
+    check_answerable(invitation, user)
+    if user is None:
+        return
+    if by_link:
+        confirm_address(user)
+    elif not user.is_verified:
+        raise InvitationUnavailable("unverified")
+
+
 def accept_invitation(invitation, user, by_link=False):
     """Grant the invitation's role and groups to ``user``, in the caller's transaction.
 
-    Refuses (InvitationUnavailable) an invitation for another address, or one that is
-    expired, cancelled, declined or accepted — except that accepting twice by the same
-    account is harmless and returns the membership. From the bell (``by_link`` False) the
-    account's address must be verified; following the emailed link proves it.
+    Refuses (InvitationUnavailable) what :func:`check_may_answer` refuses, except that
+    accepting twice by the same account is harmless and returns the membership.
     Returns the membership.
     """
     invitation = _lock(invitation)
     org = invitation.org
     if invitation.status == Status.ACCEPTED and invitation.accepted_user_id == user.id:
         return db.session.scalar(db.select(Membership).filter_by(org_id=org.id, user_id=user.id))
-    check_answerable(invitation, user)
-    if not by_link and not user.is_verified:
-        raise InvitationUnavailable("unverified")
-    if by_link:
-        user.mark_verified()
+    check_may_answer(invitation, user, by_link)
     membership = db.session.scalar(
         db.select(Membership).filter_by(org_id=org.id, user_id=user.id).with_for_update()
     )
@@ -502,12 +536,14 @@ def accept_invitation(invitation, user, by_link=False):
     return membership
 
 
-def decline_invitation(invitation, user=None):
+def decline_invitation(invitation, user=None, by_link=False):
     """Decline: the link stops working and the inviter is told. ``user`` is None for
     someone who declines from the emailed link without an account (the link is the proof).
-    Refuses what :func:`check_answerable` refuses."""
+    Refuses exactly what accepting refuses (:func:`check_may_answer`)."""
+    if user is None and not by_link:
+        raise InvitationUnavailable("unverified")
     invitation = _lock(invitation)
-    check_answerable(invitation, user)
+    check_may_answer(invitation, user, by_link)
     invitation.status = Status.DECLINED
     invitation.responded_at = now()
     who = user.name if user is not None else invitation.email
@@ -599,7 +635,10 @@ def panel_version(org):
 
 
 def open_invitations_for(user, limit=20):
-    """Pending, unexpired invitations sent to ``user``'s address, across organizations."""
+    """Pending, unexpired invitations sent to ``user``'s address, across organizations;
+    none until the address is confirmed (security review F1)."""
+    if not user.is_verified:
+        return []
     return db.session.scalars(
         db.select(Invitation)
         .options(joinedload(Invitation.org), joinedload(Invitation.inviter), selectinload(Invitation.groups))

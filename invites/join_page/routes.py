@@ -1,6 +1,7 @@
 """The Join Web Page panel and the public /join/<slug> (F13, premium)."""
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
+from sqlalchemy.exc import IntegrityError
 
 from invites import policy
 from invites.accounts.service import send_verification_email
@@ -90,12 +91,16 @@ def join(slug):
         return redirect(url_for("join_page.show", slug=page.slug))
     try:
         service.join(page, current_user)
+        db.session.commit()
     except service.JoinRefused as error:
         db.session.rollback()
         if error.reason == "unverified":
             _send_confirmation()
         return render_template("join_page/show.html", page=page, refusal=error, form=EmptyForm()), 403
-    db.session.commit()
+    except IntegrityError:  # the same person pressing Join twice at the same moment
+        db.session.rollback()
+        flash(f"You are already a member of {page.org.name}.", "info")
+        return redirect(url_for("orgs.show", slug=page.org.slug))
     groups = f" and {', '.join(g.name for g in page.groups)}" if page.groups else ""
     flash(f"Welcome to {page.org.name}! You joined as Member{groups}.", "success")
     return redirect(url_for("orgs.show", slug=page.org.slug))

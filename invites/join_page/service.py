@@ -8,7 +8,7 @@ from invites.errors import DomainError
 from invites.extensions import db
 from invites.groups.models import GroupMember
 from invites.join_page.models import JoinPage
-from invites.orgs.models import Membership, Role
+from invites.orgs.models import Membership, Organization, Role
 from invites.orgs.service import RESERVED_SLUGS, require_premium
 
 SLUG = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
@@ -28,17 +28,26 @@ def page_of(org):
     """The organization's join page, made (off, with a slug from its own) when missing."""
     page = db.session.scalar(db.select(JoinPage).filter_by(org_id=org.id))
     if page is None:
-        page = JoinPage(org_id=org.id, org=org, slug=_free_slug(org.slug), enabled=False)
+        page = JoinPage(org_id=org.id, org=org, slug=_free_slug(org), enabled=False)
         db.session.add(page)
         db.session.flush()
     return page
 
 
-def _free_slug(base):
+def _free_slug(org):
+    base = org.slug
     slug, n = base, 2
-    while slug in RESERVED_SLUGS or db.session.scalar(db.select(JoinPage.id).filter_by(slug=slug)):
+    while slug in RESERVED_SLUGS or _taken(slug, org):
         slug, n = f"{base}-{n}", n + 1
     return slug
+
+
+def _taken(slug, org):
+    """True when ``slug`` is another join page's address or another organization's slug
+    (security review F12: /join/<slug> must not pass for that organization's page)."""
+    other_page = db.select(JoinPage.id).where(JoinPage.slug == slug, JoinPage.org_id != org.id)
+    other_org = db.select(Organization.id).where(Organization.slug == slug, Organization.id != org.id)
+    return db.session.scalar(db.select(other_page.exists() | other_org.exists()))
 
 
 def parse_domains(text):
@@ -63,16 +72,17 @@ def parse_domains(text):
 
 
 def update_page(org, actor, page, *, enabled, slug, groups, allowed_domains):
-    """Save the panel. Refuses on the free plan, a malformed, reserved or taken slug,
-    groups of another organization and malformed domains. Returns the changes made."""
+    """Save the panel. Refuses on the free plan, a malformed or reserved slug, a slug
+    taken by another join page or by another organization (its own organization's slug is
+    fine), groups of another organization and malformed domains. Returns the changes made."""
     require_premium(org)
     slug = (slug or "").strip().lower()
     if not SLUG.match(slug) or not 2 <= len(slug) <= 60:
         raise DomainError("Use 2 to 60 lower-case letters, digits and single hyphens.", "slug")
     if slug in RESERVED_SLUGS:
         raise DomainError("This address is reserved; choose another.", "slug")
-    if slug != page.slug and db.session.scalar(db.select(JoinPage.id).filter_by(slug=slug)):
-        raise DomainError("This address is taken; choose another.", "slug")
+    if slug != page.slug and _taken(slug, org):
+        raise DomainError("This address is taken by another organization; choose another.", "slug")
     if any(g.org_id != org.id for g in groups):
         raise DomainError("Choose groups of this organization.", "groups")
     domains = parse_domains(allowed_domains)

@@ -152,16 +152,20 @@ def check_may_request(link, user):
 
 def request_to_join(link, user, message=""):
     """Record a request and notify the people the link names (in the bell); the caller
-    commits, then calls :func:`mail_new_request`. Refuses what check_may_request does."""
+    commits, then calls :func:`mail_new_request`. Refuses what check_may_request does.
+    An account whose address is not confirmed may ask, but staff are told so: anyone can
+    register with an address they do not own (security review F6)."""
     check_may_request(link, user)
     join_request = JoinRequest(org_id=link.org_id, org=link.org, link=link, user=user,
                                message=(message or "").strip()[:MAX_MESSAGE])
     db.session.add(join_request)
     db.session.flush()
     record(link.org, user, "join_request.made", f"asked to join through “{link.description}”", join_request)
+    unconfirmed = "" if user.is_verified else f" Their email address ({user.email}) is not confirmed."
     for recipient in recipients_of(link):
         notify(recipient, "join_request",
-               f"{user.name} asked to join {link.org.name} through “{link.description}”.", org=link.org)
+               f"{user.name} asked to join {link.org.name} through “{link.description}”.{unconfirmed}",
+               org=link.org)
     return join_request
 
 
@@ -181,9 +185,11 @@ def mail_new_request(join_request):
     link = join_request.link
     people = recipients_of(link) if link is not None else []
     url = external_url("join_requests.panel", slug=join_request.org.slug)
+    subject = f"{join_request.user.name} asked to join {join_request.org.name}"
+    if not join_request.user.is_verified:
+        subject += " (address not confirmed)"
     return _mail_each(
-        [(person.email, f"{join_request.user.name} asked to join {join_request.org.name}",
-          "join_request_new", {"recipient": person}) for person in people],
+        [(person.email, subject, "join_request_new", {"recipient": person}) for person in people],
         join_request=join_request, org=join_request.org, link=link, url=url,
     )
 
@@ -215,6 +221,12 @@ def _decide(org, actor, join_request, status):
     join_request = _lock(join_request)
     if join_request.status != RequestStatus.PENDING:
         raise DomainError(f"This request was already {join_request.status_label.lower()}.")
+    user = join_request.user
+    if status == RequestStatus.ACCEPTED and not user.is_verified:
+        raise DomainError(
+            f"{user.name} has not confirmed the address {user.email} yet, so it may not be "
+            "theirs. You can accept the request once they confirm it, or reject or dismiss it now."
+        )
     join_request.status = status
     join_request.decided_at = now()
     join_request.decided_by_id = actor.id
@@ -223,7 +235,9 @@ def _decide(org, actor, join_request, status):
 
 def accept_request(org, actor, join_request):
     """Grant the link's role and groups (Member, no groups if the link is gone). Refuses a
-    request that is no longer pending. The caller commits, then mails the requester."""
+    request that is no longer pending, and one from an account whose email address is not
+    confirmed yet (it may belong to someone else; rejecting or dismissing still works).
+    The caller commits, then mails the requester."""
     join_request = _decide(org, actor, join_request, RequestStatus.ACCEPTED)
     user, link = join_request.user, join_request.link
     membership = db.session.scalar(db.select(Membership).filter_by(org_id=org.id, user_id=user.id))

@@ -13,6 +13,7 @@ from invites.extensions import db
 from invites.groups.models import GroupMember
 from invites.invitations.service import MAX_ADDRESSES, check_request, split_entries
 from invites.links.models import Access, Expiry, InviteLink
+from invites.mail import quota
 from invites.mail.service import MailDeliveryError, build_message, connection, external_url
 from invites.orgs.models import Membership
 from invites.pagination import paginate
@@ -188,7 +189,8 @@ def share_link(org, sender, link, token, addresses, note=""):
     """Email the link to up to 10 addresses over one SMTP connection.
 
     ``token`` must be this link's (only its creator's browser still has it). Refuses an
-    unusable link, no or too many addresses. Returns ``[(address, error or None)]``:
+    unusable link, no or too many addresses, and (QuotaExceeded) an unconfirmed sender or
+    a share past today's caps on invitation mails. Returns ``[(address, error or None)]``:
     invalid addresses and refused deliveries are reported, the rest sent.
     """
     if token is None or tokens.hash_token(token) != link.token_hash:
@@ -199,14 +201,16 @@ def share_link(org, sender, link, token, addresses, note=""):
         raise DomainError("Enter at least one email address.", "addresses")
     if len(entries) > MAX_ADDRESSES:
         raise DomainError(f"Share with at most {MAX_ADDRESSES} addresses at a time.", "addresses")
-    results, url = [], external_url("links.follow", token=token)
+    valid, results = [], []
+    for entry in entries:
+        try:
+            valid.append(normalize_email(entry))
+        except DomainError as error:
+            results.append((entry, error.message))
+    quota.charge(org, sender, len(valid))
+    url = external_url("links.follow", token=token)
     with connection() as send:
-        for entry in entries:
-            try:
-                address = normalize_email(entry)
-            except DomainError as error:
-                results.append((entry, error.message))
-                continue
+        for address in valid:
             try:
                 send(build_message(
                     address, f"{sender.name} shared an invite link to join {org.name}", "invite_link",

@@ -11,10 +11,10 @@ import smtplib
 from contextlib import contextmanager
 from email.header import Header
 from email.utils import make_msgid, parseaddr
-from urllib.parse import urljoin
+from urllib.parse import urlsplit
 
 import flask_mail
-from flask import current_app, render_template, url_for
+from flask import current_app, render_template
 from flask_mail import Connection
 
 from invites.extensions import db
@@ -37,11 +37,14 @@ class MailDeliveryError(Exception):
 
 
 def external_url(endpoint, **values):
-    """An absolute URL for mail: PUBLIC_URL when set, else the request's host."""
-    public = current_app.config.get("PUBLIC_URL")
-    if public:
-        return urljoin(public.rstrip("/") + "/", url_for(endpoint, **values).lstrip("/"))
-    return url_for(endpoint, _external=True, **values)
+    """An absolute URL for mail, always on PUBLIC_URL: never on a request's Host header,
+    which whoever sends the request chooses (security review F2). Works outside requests
+    too (commands run by cron)."""
+    public = urlsplit(current_app.config["PUBLIC_URL"])
+    adapter = current_app.url_map.bind(
+        public.netloc, script_name=public.path or "/", url_scheme=public.scheme or "https"
+    )
+    return adapter.build(endpoint, values, force_external=True)
 
 
 class Message(flask_mail.Message):

@@ -1,9 +1,10 @@
 """The notifications page behind the bell (F15)."""
-from flask import Blueprint, current_app, render_template
+from flask import Blueprint, current_app, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 
 from invites.extensions import db
 from invites.forms import EmptyForm
+from invites.htmx import fragment, is_htmx
 from invites.notifications import service
 from invites.orgs.loaders import page_number
 
@@ -13,14 +14,33 @@ bp = Blueprint("notifications", __name__)
 @bp.route("/notifications")
 @login_required
 def index():
-    """Lists the user's notifications, newest first; those shown count as read from now
-    on (the bell's number drops), but they stay listed, invitations still answerable."""
+    """Lists the user's notifications, newest first. Reading the page changes nothing:
+    a notification counts as read once marked so (one, or all), or answered."""
     page = service.page_of_notifications(current_user, page_number(), current_app.config["PAGE_SIZE"])
-    unread_ids = {n.id for n in page.items if n.read_at is None}
-    marked = service.mark_read(current_user, page.items)  # the bell on this page counts the rest
-    body = render_template("notifications/index.html", page=page, unread_ids=unread_ids, form=EmptyForm())
-    # Committed after rendering: a commit expires the loaded rows, and reloading them one
-    # by one would cost a query per notification.
-    if marked:
+    return render_template("notifications/index.html", page=page, form=EmptyForm())
+
+
+@bp.route("/notifications/read", methods=["POST"])
+@login_required
+def mark_all_read():
+    """"Mark all as read": every unread notification of this account."""
+    if EmptyForm().validate_on_submit():
+        service.mark_all_read(current_user)
         db.session.commit()
-    return body
+    return redirect(url_for("notifications.index", page=request.args.get("page", type=int)))
+
+
+@bp.route("/notifications/<int:notification_id>/read", methods=["POST"])
+@login_required
+def mark_read(notification_id):
+    """"Mark as read" on one notification of this account (404 for anyone else's)."""
+    notification = service.load_own(current_user, notification_id)
+    if EmptyForm().validate_on_submit():
+        service.mark_read(current_user, [notification])
+        db.session.commit()
+        db.session.refresh(notification)
+    if is_htmx():
+        response = fragment("notifications/_item.html", n=notification, form=EmptyForm())
+        response.data += render_template("notifications/_bell.html", oob=True).encode()
+        return response
+    return redirect(url_for("notifications.index"))

@@ -81,6 +81,20 @@ def mark_read(user, notifications):
     return len(ids)
 
 
+def mark_all_read(user):
+    """Mark every unread notification of ``user`` read, in one UPDATE."""
+    db.session.execute(
+        db.update(Notification)
+        .where(Notification.user_id == user.id, Notification.read_at.is_(None))
+        .values(read_at=now())
+    )
+
+
+def load_own(user, notification_id):
+    """A notification of ``user`` by id, or 404."""
+    return db.first_or_404(db.select(Notification).filter_by(id=notification_id, user_id=user.id))
+
+
 def mark_invitation_read(user, invitation):
     """An invitation answered from anywhere stops counting as unread in the bell."""
     db.session.execute(

@@ -49,8 +49,8 @@ class Organization(db.Model):
     members_may_add_people = db.Column(db.Boolean, nullable=False, default=False)
     invitation_lifetime_days = db.Column(db.Integer, nullable=False, default=14)
     require_group_on_invite = db.Column(db.Boolean, nullable=False, default=False)
-    # F7: the invitation email's subject and opening paragraph; empty means the default.
-    invitation_subject = db.Column(db.String(200), nullable=False, default="", server_default="")
+    # F7: the invitation email's opening paragraph. The subject is never free text: it
+    # always names the inviter and the organization (security review F4).
     invitation_intro = db.Column(db.Text, nullable=False, default="", server_default="")
     created_at = db.Column(db.DateTime, nullable=False, default=now)
 

@@ -43,6 +43,7 @@ def create():
                 current_user, form.name.data, form.slug.data, form.description.data
             )
         except DomainError as error:
+            db.session.rollback()
             error.apply_to(form)
         else:
             db.session.commit()

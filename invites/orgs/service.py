@@ -42,8 +42,14 @@ def _unique_slug(base):
 def create_organization(creator, name, slug=None, description=""):
     """Create an organization with ``creator`` as its owner.
 
-    Refuses a slug that is reserved or already used.
+    Refuses a creator whose address is not confirmed (an organization sends mail in the
+    platform's name: security review F4), and a slug that is reserved or already used.
     """
+    if not creator.is_verified:
+        raise DomainError(
+            "Confirm your email address before creating an organization: follow the link we "
+            "emailed you, or ask for a new one on your dashboard."
+        )
     name = name.strip()
     if not name:
         raise DomainError("Give the organization a name.", "name")
@@ -76,7 +82,8 @@ def memberships_of(user):
 
 def page_of_members(org, page, per_page, search=None):
     """Members with their accounts, owners first, then by name; one query per page, read
-    in order from the (org_id, role_order, sort_name, id) index."""
+    in order from the (org_id, role_order, sort_name, id) index. ``search`` matches as
+    typed: ``%`` and ``_`` are escaped, never wildcards."""
     query = (
         db.select(Membership)
         .options(joinedload(Membership.user, innerjoin=True))
@@ -84,11 +91,11 @@ def page_of_members(org, page, per_page, search=None):
         .order_by(Membership.role_order, Membership.sort_name, Membership.id)
     )
     if search:
-        pattern = f"%{search.strip().lower()}%"
+        term = search.strip().lower()
         query = query.join(Membership.user).where(
-            func.lower(User.name).like(pattern)
-            | func.lower(User.username).like(pattern)
-            | User.email.like(pattern)
+            func.lower(User.name).contains(term, autoescape=True)
+            | func.lower(User.username).contains(term, autoescape=True)
+            | User.email.contains(term, autoescape=True)
         )
     return paginate(query, page, per_page)
 

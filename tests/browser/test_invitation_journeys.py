@@ -227,7 +227,7 @@ def invitations(team, make_user, make_invitation):
     accepted, _ = make_invitation(team.org, team.owner, team.outsider.email)
     service.accept_invitation(accepted, team.outsider, by_link=True)
     declined, _ = make_invitation(team.org, team.owner, "declined@example.com")
-    service.decline_invitation(declined)
+    service.decline_invitation(declined, by_link=True)
     cancelled, _ = make_invitation(team.org, team.owner, "cancelled@example.com")
     service.cancel_invitation(team.org, team.owner, cancelled)
     failed, _ = make_invitation(team.org, team.owner, "failed@example.com")

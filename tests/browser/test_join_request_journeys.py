@@ -62,7 +62,7 @@ def ask(app):
 
 
 def test_manager_makes_a_link_and_a_new_person_asks_and_is_accepted(
-    page, browser, browser_context_args, live_server, team, smtp, browser_login,
+    page, browser, browser_context_args, live_server, team, smtp, browser_login, assert_accessible,
 ):
     group = create_group(team.org, team.owner, "Volunteers")
     db.session.commit()
@@ -120,12 +120,29 @@ def test_manager_makes_a_link_and_a_new_person_asks_and_is_accepted(
         visitor.get_by_role("button", name="Request to join").click()
         expect(visitor.get_by_role("heading", level=1)).to_have_text("Request sent")
         expect(visitor.locator("main")).to_contain_text("Your request to join Acme Training is waiting")
+        expect(visitor.locator("main")).to_contain_text("can accept your request only once it is confirmed")
         expect(visitor.locator("#bell .bell-count")).to_have_count(0)
 
-        # The manager's Join Requests panel: the row, then Accept with its confirmation.
+        # The manager's Join Requests panel: the row, marked while Rita's address is not
+        # confirmed (anyone may register with an address: security review F6), so no Accept.
         page.goto(f"{live_server}/o/{slug}/manage/join-requests")
         row = page.locator("#requests-table tbody tr", has_text="Rita Requester")
         expect(row).to_contain_text("rita@example.com")
+        expect(row).to_contain_text("Address not confirmed")
+        expect(row.get_by_role("button", name="Accept Rita Requester")).to_have_count(0)
+        expect(row.get_by_role("button", name="Reject Rita Requester")).to_be_visible()
+        assert_accessible(page)
+
+        # Rita confirms her address with the link mailed when she registered.
+        [confirmation] = [m for m in smtp.to("rita@example.com") if m["Subject"] == "Confirm your email address"]
+        [verify_url] = [u for u in smtp.links(confirmation) if "/verify/" in u]
+        visitor.goto(on_live_server(verify_url, live_server))
+        visitor.get_by_role("button", name="Confirm my email").click()
+        expect(visitor).not_to_have_url(re.compile("/verify/"))
+
+        # Now the row has no mark: Accept with its confirmation.
+        page.reload()
+        expect(row).not_to_contain_text("Address not confirmed")
         expect(row).to_contain_text("Helpers for the spring fair")
         expect(row).to_contain_text("I ran the cake stall last year.")
         expect(row).to_contain_text("Pending")
@@ -167,7 +184,7 @@ def test_manager_makes_a_link_and_a_new_person_asks_and_is_accepted(
 
     # Mail: the owner and the manager heard of the request; Rita of the answer.
     for person in (team.owner, team.manager):
-        assert subjects_to(smtp, person.email) == ["Rita Requester asked to join Acme Training"]
+        assert subjects_to(smtp, person.email) == ["Rita Requester asked to join Acme Training (address not confirmed)"]
         [message] = smtp.to(person.email)
         assert "I ran the cake stall last year." in smtp.text(message)
         assert any(u.endswith(f"/o/{slug}/manage/join-requests") for u in smtp.links(message))

@@ -270,13 +270,14 @@ def test_user_typed_text_is_escaped_and_not_linkable_in_mail(ctx, team, smtp, ma
     assert "alert(1)" in text  # the words are kept, only made inert
 
 
-def test_organization_subject_and_onboarding_paragraph(ctx, team, smtp):
-    service.update_invitation_email(team.org, team.owner, "Join\r\nBcc: x@evil.example Acme", "First day: 9am.\n\nBring ID.")
+def test_organization_onboarding_paragraph_under_the_platforms_subject(ctx, team, smtp):
+    service.update_invitation_email(team.org, team.owner, "First day: 9am.\n\nBring ID.")
+    team.org.name = "Acme\r\nBcc: x@evil.example"
     db.session.commit()
-    assert team.org.invitation_subject == "Join Bcc: x@evil.example Acme"  # one line
     send(team.org, team.owner, "sub@example.com")
     [mail] = smtp.to("sub@example.com")
-    assert mail["Subject"] == "Join Bcc: x@evil.example Acme" and mail["Bcc"] is None
+    assert mail["Subject"] == "Olivia Owner invited you to join Acme Bcc: x@evil.example"  # one line
+    assert mail["Bcc"] is None
     assert "First day: 9am." in smtp.text(mail)
     preview = service.preview_message(team.org, team.owner, "sub@example.com", Role.MEMBER, [], "")
     assert preview.subject == mail["Subject"] and "Bring ID." in preview.body
