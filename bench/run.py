@@ -8,13 +8,18 @@
    sending the same 500 rendered messages over one connection to the same SMTP server
    (aiosmtpd in its own process): as message objects, and as their finished bytes.
 4. Memory: the peak RSS of the gunicorn worker that ran a 500-row import over HTTP.
+5. Spreadsheet uploads: the costliest file of each kind that the import's limits still let
+   in (or refuse last), parsed by read_rows in a child process, against 2 s and 150 MB of
+   peak RSS. Alone: ``python -m bench.run --only spreadsheet`` (no database needed).
 
 It builds its own PostgreSQL database (on BENCH_DATABASE_SERVER, default the local
 one) and drops it afterwards. Not part of `make test`.
 """
+import argparse
 import email
 import email.policy
 import http.client
+import io
 import os
 import re
 import smtplib
@@ -22,8 +27,10 @@ import statistics
 import subprocess
 import sys
 import threading
+import tempfile
 import time
 import uuid
+import zipfile
 from collections import Counter
 from contextlib import contextmanager
 from datetime import timedelta
@@ -64,11 +71,16 @@ def fresh_database():
             conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
+# The bench sends far more than a day's invitation mails (several 500-row imports).
+UNCAPPED = {plan: {"organization": 10**6, "account": 10**6} for plan in ("free", "premium")}
+
+
 def make_app(url, **extra):
     config = {
         "SQLALCHEMY_DATABASE_URI": url, "SECRET_KEY": "bench", "RATELIMIT_ENABLED": False,
         "PASSWORD_HASH_METHOD": "pbkdf2:sha256:1000", "MAIL_SERVER": None, "TESTING": False,
-        "WTF_CSRF_ENABLED": True, **extra,
+        "WTF_CSRF_ENABLED": True, "PUBLIC_URL": "http://localhost", "COOKIE_SECURE": False,
+        "DAILY_INVITATION_MAILS": UNCAPPED, **extra,
     }
     return create_app(config)
 
@@ -199,7 +211,10 @@ def measure_pages(app, world):
 def gunicorn(url, env_extra=None):
     port = free_port()
     env = {**os.environ, "DATABASE_URL": url, "SECRET_KEY": "bench", "BENCH_ENDPOINTS": "1",
-           "RATELIMIT_ENABLED": "0", "PAGE_SIZE": "50", **(env_extra or {})}
+           "RATELIMIT_ENABLED": "0", "PAGE_SIZE": "50", "PUBLIC_URL": f"http://127.0.0.1:{port}",
+           "COOKIE_SECURE": "0", **{f"DAILY_INVITATION_MAILS_{plan}_{who}": "1000000"
+                                    for plan in ("FREE", "PREMIUM") for who in ("ORG", "ACCOUNT")},
+           **(env_extra or {})}
     process = subprocess.Popen(
         [str(ROOT / ".venv/bin/gunicorn"), "-w", "2", "-b", f"127.0.0.1:{port}", "--log-level", "warning",
          "--timeout", "120", "wsgi:app"],
@@ -507,9 +522,135 @@ def _peak_rss_kb(pid):
     return 0
 
 
+# --- spreadsheet uploads ----------------------------------------------------------------
+
+PARSE_IN_CHILD = """
+import sys, time
+from invites.errors import DomainError
+from invites.imports.spreadsheet import read_rows
+
+def peak_mb():
+    for line in open("/proc/self/status"):
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) / 1024
+
+data = open(sys.argv[1], "rb").read()
+before = peak_mb()
+started = time.perf_counter()
+try:
+    outcome = f"{len(read_rows(sys.argv[1], data))} rows read"
+except DomainError as error:
+    outcome = "refused: " + error.message
+print(time.perf_counter() - started, before, peak_mb(), outcome, sep="\\t")
+"""
+
+
+def hostile_uploads():
+    """{kind: (filename, data)}: for each way to make the reader work, the costliest file
+    within 1 MB that the package check lets in (found by bisection), and real-world files."""
+    from invites.imports.spreadsheet import MAX_BYTES
+    from tests.security.test_spreadsheet_bombs import HEADER, PERSON, noise, workbook, xlsx_package
+
+    formula = "+".join(["A1"] * 2_000)  # 6,000 characters
+    first_row = HEADER + PERSON
+    growing = {
+        "empty rows": lambda n: xlsx_package([first_row, "<row/>" * n]),
+        "rows with attributes": lambda n: xlsx_package([first_row, '<row ht="1" customHeight="1"/>' * n]),
+        "rows of 16,384 empty cells": lambda n: xlsx_package([first_row] + ["<row>" + "<c/>" * 16_384 + "</row>"] * n),
+        "cells with values": lambda n: xlsx_package(
+            [first_row] + ["<row>" + "<c><v>12345</v></c>" * 1_000 + "</row>"] * n),
+        "cells with inline strings": lambda n: xlsx_package(
+            [first_row] + ["<row>" + '<c t="inlineStr"><is><t>x</t></is></c>' * 1_000 + "</row>"] * n),
+        "shared strings": lambda n: xlsx_package(
+            HEADER + '<row r="2"><c r="A2" t="s"><v>0</v></c></row>', shared_strings=["<si><t>x</t></si>" * n]),
+        "merged cells": lambda n: xlsx_package(first_row, after_data="<mergeCells>" + "".join(
+            f'<mergeCell ref="A{i}:B{i}"/>' for i in range(3, n + 3)) + "</mergeCells>"),
+        "ranges in attributes": lambda n: xlsx_package(first_row, after_data="".join(
+            f'<conditionalFormatting sqref="{" ".join(f"C{i}" for i in range(j, j + 1_000))}"><cfRule '
+            'type="expression" priority="1"><formula>A1</formula></cfRule></conditionalFormatting>'
+            for j in range(1, n * 1_000, 1_000))),
+        "a 6,000-character shared formula": lambda n: xlsx_package(
+            HEADER + f'<row r="2"><c r="B2"><f t="shared" ref="B2:B9999" si="0">{formula}</f></c></row>'
+            + "".join(f'<row r="{i}"><c r="B{i}"><f t="shared" si="0"/></c></row>' for i in range(3, n + 3))),
+        "one sheet of 13,000 rows, listed n times": lambda n: xlsx_package([first_row, "<row/>" * 13_000], sheets=n),
+    }
+    uploads = {kind: ("upload.xlsx", build(_largest_accepted(build))) for kind, build in growing.items()}
+    cells = "".join(f'<row r="{i}">' + "".join(f'<c r="{c}{i}" t="s"><v>0</v></c>' for c in "ABCD") + "</row>"
+                    for i in range(2, 502))
+    uploads["a 5 MB shared string in 2,000 cells"] = ("upload.xlsx", xlsx_package(
+        HEADER + cells,
+        shared_strings=["<si><t>\N{GRINNING FACE}", "x" * 5_000_000, noise(200_000), "</t></si>"]))
+    uploads["500 people, 50 columns (real)"] = ("upload.xlsx", workbook(500, 50))
+    uploads["CSV of blank lines"] = ("upload.csv", b"email\n" + b"\n" * (MAX_BYTES - 6))
+    uploads["CSV of 500 people, 60 columns"] = ("upload.csv", (
+        "email," + ",".join(f"c{j}" for j in range(59)) + "\n"
+        + "".join(f"p{i}@example.com," + ",".join("y" * 28 for _ in range(59)) + "\n" for i in range(500))).encode())
+    for kind, (_, data) in uploads.items():
+        assert len(data) <= MAX_BYTES, (kind, len(data))
+    return uploads
+
+
+def _largest_accepted(build):
+    """The largest n for which ``build(n)`` is at most 1 MB and passes check_package: doubling
+    n until it does not, then bisecting."""
+    from invites.imports.spreadsheet import MAX_BYTES, SpreadsheetError, check_package
+
+    def accepted(n):
+        data = build(n)
+        if len(data) > MAX_BYTES:
+            return False
+        try:
+            with zipfile.ZipFile(io.BytesIO(data)) as archive:
+                check_package(archive)
+        except SpreadsheetError:
+            return False
+        return True
+
+    low = 1
+    while accepted(2 * low):
+        low *= 2
+    high = 2 * low - 1
+    while low < high:
+        middle = (low + high + 1) // 2
+        low, high = (middle, high) if accepted(middle) else (low, middle - 1)
+    return low
+
+
+def measure_spreadsheets():
+    """{kind: (seconds, peak RSS MB before parsing, peak RSS MB after, outcome, file size)},
+    each file parsed by read_rows in a fresh child process."""
+    results = {}
+    with tempfile.TemporaryDirectory() as folder:
+        for kind, (filename, data) in hostile_uploads().items():
+            path = Path(folder) / filename
+            path.write_bytes(data)
+            output = subprocess.run([sys.executable, "-c", PARSE_IN_CHILD, str(path)], cwd=ROOT, check=True,
+                                    capture_output=True, text=True).stdout
+            seconds, before, after, outcome = output.rstrip("\n").split("\t")
+            results[kind] = (float(seconds), float(before), float(after), outcome, len(data))
+    return results
+
+
+def report_spreadsheets():
+    results = measure_spreadsheets()
+    print("\nSpreadsheet uploads: the costliest of each kind within 1 MB, read_rows in a child process")
+    for kind, (seconds, before, after, outcome, size) in results.items():
+        print(f"{kind:<42}{size:>9,} B {seconds:>6.2f} s {after:>5.0f} MB   {outcome[:60]}")
+    slowest = max(results, key=lambda kind: results[kind][0])
+    largest = max(results, key=lambda kind: results[kind][2])
+    print(f"Spreadsheet: worst upload within 1 MB parsed in {results[slowest][0]:.2f} s ({slowest}), "
+          f"peak RSS {results[largest][2]:.0f} MB ({largest}; {results[largest][1]:.0f} MB before parsing) "
+          "(limit 2 s, 150 MB)")
+
+
 # --- main -------------------------------------------------------------------------------
 
-def main():
+def main(argv=None):
+    parser = argparse.ArgumentParser(description="How Invites performs on this machine.")
+    parser.add_argument("--only", choices=["spreadsheet"], help="run this measurement alone")
+    if parser.parse_args(argv).only == "spreadsheet":
+        report_spreadsheets()
+        return
     began = time.monotonic()
     print(f"Invites benchmark on {os.cpu_count()} CPUs, PostgreSQL at {SERVER.split('@')[-1]}")
     with fresh_database() as url:
@@ -550,6 +691,7 @@ def main():
 
         peak = measure_memory(url)
         print(f"\nMemory: peak RSS of the worker that ran a 500-row import: {peak:.0f} MB")
+    report_spreadsheets()
     print(f"\nbench finished in {time.monotonic() - began:.0f} s")
 
 
