@@ -97,7 +97,6 @@ def register_extensions(app):
     login_manager.login_message = "Log in to continue."
     login_manager.login_message_category = "info"
 
-    from invites.accounts.models import User
     import invites.models  # noqa: F401  (every model registered with the metadata)
 
     @login_manager.user_loader

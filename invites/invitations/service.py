@@ -24,6 +24,7 @@ from invites.invitations.models import Invitation, Status
 from invites.mail import quota
 from invites.mail.service import MailDeliveryError, build_message, connection, external_url
 from invites.notifications.service import mark_invitation_read, notify, renotify_invitation
+from invites.orgs.admission import admit
 from invites.orgs.models import Membership, Role
 from invites.pagination import paginate
 
@@ -510,30 +511,19 @@ def accept_invitation(invitation, user, by_link=False):
     if invitation.status == Status.ACCEPTED and invitation.accepted_user_id == user.id:
         return db.session.scalar(db.select(Membership).filter_by(org_id=org.id, user_id=user.id))
     check_may_answer(invitation, user, by_link)
-    membership = db.session.scalar(
-        db.select(Membership).filter_by(org_id=org.id, user_id=user.id).with_for_update()
-    )
-    if membership is None:
-        membership = Membership(org_id=org.id, user_id=user.id, role=invitation.role)
-        db.session.add(membership)
-    present = set(db.session.scalars(
-        db.select(GroupMember.group_id).where(GroupMember.user_id == user.id)
-    ))
-    for group in invitation.groups:
-        if group.id not in present:
-            db.session.add(GroupMember(group_id=group.id, user_id=user.id))
     invitation.status = Status.ACCEPTED
     invitation.accepted_user_id = user.id
     invitation.responded_at = now()
     groups = f" and joined {', '.join(g.name for g in invitation.groups)}" if invitation.groups else ""
-    record(org, user, "invitation.accepted",
-           f"accepted the invitation sent to {invitation.email} as {membership.role_label}{groups}",
-           invitation)
+    admission = admit(
+        org, user, invitation.role, invitation.groups, verb="invitation.accepted", target=invitation,
+        describe=lambda admitted: f"accepted the invitation sent to {invitation.email} as "
+                                  f"{admitted.membership.role_label}{groups}",
+    )
     _tell_inviter_in_app(invitation, f"{user.name} accepted your invitation to join {org.name}.")
     mark_invitation_read(user, invitation)
-    policy.forget_roles(user)
     db.session.flush()
-    return membership
+    return admission.membership
 
 
 def decline_invitation(invitation, user=None, by_link=False):

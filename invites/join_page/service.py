@@ -6,9 +6,9 @@ from invites import policy
 from invites.activity.service import record
 from invites.errors import DomainError
 from invites.extensions import db
-from invites.groups.models import GroupMember
 from invites.join_page.models import JoinPage
-from invites.orgs.models import Membership, Organization, Role
+from invites.orgs.admission import admit
+from invites.orgs.models import Organization, Role
 from invites.orgs.service import RESERVED_SLUGS, require_premium
 
 SLUG = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
@@ -141,14 +141,7 @@ def join(page, user):
     """Make ``user`` a member with the page's groups. Refuses what check_may_join does.
     The caller commits."""
     check_may_join(page, user)
-    org = page.org
-    membership = Membership(org_id=org.id, user_id=user.id, role=Role.MEMBER)
-    db.session.add(membership)
-    for group in page.groups:
-        db.session.add(GroupMember(group_id=group.id, user_id=user.id))
     groups = f" and {', '.join(g.name for g in page.groups)}" if page.groups else ""
-    record(org, user, "join_page.joined", f"joined through the Join Web Page{groups}", page)
-    policy.forget_roles(user)
-    db.session.flush()
-    return membership
+    return admit(page.org, user, Role.MEMBER, page.groups, verb="join_page.joined", target=page,
+                 describe=lambda admitted: f"joined through the Join Web Page{groups}").membership
 

@@ -14,10 +14,10 @@ from invites.activity.service import record
 from invites.clock import now
 from invites.errors import DomainError
 from invites.extensions import db
-from invites.groups.models import GroupMember
 from invites.join_requests.models import LINK_ROLES, JoinLink, JoinRequest, Notify, RequestStatus
 from invites.mail.service import MailDeliveryError, build_message, connection, external_url
 from invites.notifications.service import notify
+from invites.orgs.admission import admit
 from invites.orgs.models import Membership, Role
 from invites.pagination import paginate
 
@@ -240,15 +240,9 @@ def accept_request(org, actor, join_request):
     The caller commits, then mails the requester."""
     join_request = _decide(org, actor, join_request, RequestStatus.ACCEPTED)
     user, link = join_request.user, join_request.link
-    membership = db.session.scalar(db.select(Membership).filter_by(org_id=org.id, user_id=user.id))
-    if membership is None:
-        membership = Membership(org_id=org.id, user_id=user.id, role=link.role if link else Role.MEMBER)
-        db.session.add(membership)
-    present = set(db.session.scalars(db.select(GroupMember.group_id).filter_by(user_id=user.id)))
-    for group in (link.groups if link else []):
-        if group.id not in present:
-            db.session.add(GroupMember(group_id=group.id, user_id=user.id))
-    record(org, actor, "join_request.accepted", f"accepted {user.name}'s request to join", join_request)
+    admit(org, user, link.role if link else Role.MEMBER, link.groups if link else [],
+          verb="join_request.accepted", actor=actor, target=join_request,
+          describe=lambda admitted: f"accepted {user.name}'s request to join")
     notify(user, "join_request_accepted", f"Your request to join {org.name} was accepted.", org=org)
     db.session.flush()
     return join_request

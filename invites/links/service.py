@@ -10,11 +10,11 @@ from invites.activity.service import record
 from invites.clock import now
 from invites.errors import DomainError
 from invites.extensions import db
-from invites.groups.models import GroupMember
 from invites.invitations.service import MAX_ADDRESSES, check_request, split_entries
 from invites.links.models import Access, Expiry, InviteLink
 from invites.mail import quota
 from invites.mail.service import MailDeliveryError, build_message, connection, external_url
+from invites.orgs.admission import admit, missing_groups
 from invites.orgs.models import Membership
 from invites.pagination import paginate
 
@@ -146,23 +146,20 @@ def use_link(link, user):
     membership = db.session.scalar(db.select(Membership).filter_by(org_id=org.id, user_id=user.id))
     if membership is None and link.access != Access.ANYONE:
         raise LinkUnavailable("members_only")
-    present = set(db.session.scalars(db.select(GroupMember.group_id).filter_by(user_id=user.id)))
-    missing = [g for g in link.groups if g.id not in present]
-    if membership is not None and not missing:
+    if membership is not None and not missing_groups(user, link.groups):
         return Use("already", membership, [])
     _count_one_use(link)
-    if membership is None:
-        membership = Membership(org_id=org.id, user_id=user.id, role=link.role)
-        db.session.add(membership)
-    for group in missing:
-        db.session.add(GroupMember(group_id=group.id, user_id=user.id))
-    kind = "groups_added" if membership.id is not None else "joined"
-    into = f" and {', '.join(g.name for g in missing)}" if missing else ""
-    what = f"joined as {membership.role_label}{into}" if kind == "joined" else f"joined {', '.join(g.name for g in missing)}"
-    record(org, user, "link.used", f"{what} through an invite link", link)
-    policy.forget_roles(user)
-    db.session.flush()
-    return Use(kind, membership, missing)
+    admission = admit(org, user, link.role, link.groups, verb="link.used", target=link,
+                      describe=_describe_use)
+    return Use("joined" if admission.joined else "groups_added", admission.membership, admission.groups)
+
+
+def _describe_use(admission):
+    names = ", ".join(g.name for g in admission.groups)
+    if not admission.joined:
+        return f"joined {names} through an invite link"
+    into = f" and {names}" if names else ""
+    return f"joined as {admission.membership.role_label}{into} through an invite link"
 
 
 def _count_one_use(link):

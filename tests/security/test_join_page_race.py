@@ -74,8 +74,12 @@ def test_twenty_presses_at_once_make_one_membership_and_no_500(app, team, join_p
 
 def test_a_press_that_loses_the_race_is_sent_to_the_organization(client, auth, team, join_page, monkeypatch):
     """The loser's insert fails on the unique membership: stand in for the race on any
-    database by letting a member past the "already a member" check."""
+    database by letting a member past the "already a member" check and the admission's
+    own look-up, as if their membership were committed a moment later."""
+    from invites.orgs import admission
+
     monkeypatch.setattr(service, "check_may_join", lambda page, user: None)
+    monkeypatch.setattr(admission, "_locked_membership", lambda org, user: None)
     auth.login(team.member)
     response = client.post_form("/join/acme-join")
     assert response.status_code == 302 and response.location == f"/o/{team.org.slug}"

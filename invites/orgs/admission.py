@@ -1,0 +1,87 @@
+"""Letting a person into an organization: the one act every way in shares (an invitation
+accepted, an invite link used, a join request accepted, the Join Web Page).
+
+Each way decides *whether* someone may come in and what they get; :func:`admit` does the
+coming in. Seat limits and outgoing events hook in here, once.
+"""
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from invites import policy
+from invites.activity.service import record
+from invites.extensions import db
+from invites.groups.models import GroupMember
+from invites.orgs.models import Membership
+
+if TYPE_CHECKING:
+    from invites.accounts.models import User
+    from invites.groups.models import Group
+    from invites.orgs.models import Organization
+
+
+@dataclass
+class Admission:
+    """What :func:`admit` did: the membership, whether it is new, the groups added now."""
+
+    membership: Membership
+    joined: bool
+    groups: list[Group]
+
+
+def missing_groups(user: User, groups: Sequence[Group]) -> list[Group]:
+    """Those of ``groups`` that ``user`` is not in yet (one query)."""
+    if not groups:
+        return []
+    present = set(db.session.scalars(
+        db.select(GroupMember.group_id).where(
+            GroupMember.user_id == user.id, GroupMember.group_id.in_([g.id for g in groups])
+        )
+    ))
+    return [group for group in groups if group.id not in present]
+
+
+def _locked_membership(org: Organization, user: User) -> Membership | None:
+    """``user``'s membership of ``org``, read under a row lock; None for a newcomer (two
+    newcomers at once then meet at the unique index, which the routes answer)."""
+    return db.session.scalar(
+        db.select(Membership).filter_by(org_id=org.id, user_id=user.id).with_for_update()
+    )
+
+
+def admit(
+    org: Organization,
+    user: User,
+    role: str,
+    groups: Sequence[Group],
+    *,
+    verb: str,
+    describe: Callable[[Admission], str],
+    actor: User | None = None,
+    target: Any = None,
+) -> Admission:
+    """Make ``user`` a member of ``org`` with ``role`` and add them to the ``groups`` they are
+    not in yet, in the caller's transaction (flushed, not committed).
+
+    An existing member keeps their role: being let in again never changes it (so never
+    lowers it). Records one activity line, ``verb`` with ``describe(admission)``, by
+    ``actor`` (the admitted person unless staff let them in) about ``target`` (the
+    invitation, link, request or page). The membership row is read under a lock, so two
+    ways in at the same moment are applied one after the other. What each way tells people
+    (the inviter, the requester) stays with that way.
+    """
+    membership = _locked_membership(org, user)
+    joined = membership is None
+    if membership is None:
+        membership = Membership(org_id=org.id, user_id=user.id, role=role)
+        db.session.add(membership)
+    added = missing_groups(user, groups)
+    for group in added:
+        db.session.add(GroupMember(group_id=group.id, user_id=user.id))
+    admission = Admission(membership, joined, added)
+    record(org, actor or user, verb, describe(admission), target)
+    policy.forget_roles(user)
+    db.session.flush()
+    return admission
