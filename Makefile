@@ -41,8 +41,10 @@ chromium:
 	  $$SUDO apt-get update -qq && $$SUDO apt-get install -y -qq chromium >/dev/null; \
 	fi
 
-# The whole suite on SQLite, or on TEST_DATABASE_URL when it is set.
+# Type checks (config in pyproject.toml), then the whole suite on SQLite, or on
+# TEST_DATABASE_URL when it is set.
 test: install chromium
+	$(VENV)/bin/mypy
 	$(VENV)/bin/pytest
 
 # Benchmarks (README, Performance): builds its own PostgreSQL database and servers.

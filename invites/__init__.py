@@ -1,18 +1,27 @@
 """Invites: bring people into organizations. ``create_app`` reads as a list of steps."""
+from __future__ import annotations
+
 import secrets
+from datetime import datetime
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 from flask import Flask, request
 from flask_login import current_user
 from markupsafe import Markup
+from werkzeug.wrappers import Response
 
 from invites.config import INSTANCE_DIR, Config
+
+if TYPE_CHECKING:
+    from invites.accounts.models import User
+    from invites.orgs.models import Organization
 
 ROOT = Path(__file__).resolve().parent.parent
 
 
-def create_app(config=None):
+def create_app(config: type[Config] | dict[str, Any] | None = None) -> Flask:
     """Build the app. ``config`` is a Config subclass or a dict of overrides.
 
     Start-up does no network, migration or prompt.
@@ -36,7 +45,7 @@ def create_app(config=None):
     return app
 
 
-def configure(app, config):
+def configure(app: Flask, config: type[Config] | dict[str, Any] | None) -> None:
     app.config.from_object(Config)
     if isinstance(config, dict):
         app.config.update(config)
@@ -70,10 +79,13 @@ def configure(app, config):
     if proxies:
         from werkzeug.middleware.proxy_fix import ProxyFix
 
-        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=proxies, x_proto=proxies, x_host=proxies)
+        # Flask's documented way to wrap the WSGI app (mypy sees a method replaced).
+        app.wsgi_app = ProxyFix(  # type: ignore[method-assign]
+            app.wsgi_app, x_for=proxies, x_proto=proxies, x_host=proxies
+        )
 
 
-def _development_secret(app):
+def _development_secret(app: Flask) -> str:
     """A random key kept in the instance folder, made on first use: debug mode never signs
     sessions with a key anyone could read in the source (security review F11)."""
     path = Path(app.instance_path) / "development-secret-key"
@@ -84,7 +96,7 @@ def _development_secret(app):
     return path.read_text().strip()
 
 
-def register_extensions(app):
+def register_extensions(app: Flask) -> None:
     from invites.extensions import csrf, db, limiter, login_manager, mail, migrate
 
     db.init_app(app)
@@ -100,18 +112,18 @@ def register_extensions(app):
     import invites.models  # noqa: F401  (every model registered with the metadata)
 
     @login_manager.user_loader
-    def load_user(user_id):
+    def load_user(user_id: str) -> User | None:
         from invites.accounts.sessions import user_for
 
         return user_for(user_id)  # "<id>:<session key>", checked against user_sessions
 
 
-def register_blueprints(app):
+def register_blueprints(app: Flask) -> None:
     from invites.accounts.routes import bp as accounts
     from invites.activity.routes import bp as activity
     from invites.groups.routes import bp as groups
     from invites.imports.routes import bp as imports
-    from invites.invitations.routes import bp as invitations
+    from invites.invitations.public import bp as invitations  # routes.py's pages and the /i/<token> ones
     from invites.join_page.routes import bp as join_page
     from invites.join_requests.routes import bp as join_requests
     from invites.links.routes import bp as links
@@ -126,18 +138,18 @@ def register_blueprints(app):
         _register_bench_endpoint(app)
 
 
-def _register_bench_endpoint(app):
+def _register_bench_endpoint(app: Flask) -> None:
     """The "bare" endpoint bench/ measures pages against: one indexed query, a short string."""
     from invites.extensions import db
     from invites.orgs.models import Organization
 
     @app.route("/bench/bare")
-    def bench_bare():
+    def bench_bare() -> str:
         found = db.session.scalar(db.select(Organization.id).filter_by(slug="bench"))
         return f"ok {found}"
 
 
-def show_time(value):
+def show_time(value: datetime | None) -> str:
     """A stored (naive UTC) timestamp as every page shows it. A Python global rather than a
     macro: list rows call it twice each, and a macro call costs several times more."""
     if not value:
@@ -145,7 +157,7 @@ def show_time(value):
     return Markup(f'<time datetime="{value.isoformat()}Z">{value:%Y-%m-%d %H:%M} UTC</time>')
 
 
-def register_template_helpers(app):
+def register_template_helpers(app: Flask) -> None:
     from invites import policy
     from invites.mail.service import no_links
     from invites.notifications.service import BELL_LIMIT, unread_count
@@ -156,8 +168,8 @@ def register_template_helpers(app):
     app.add_template_global(show_time, "date")
 
     @app.context_processor
-    def helpers():
-        def can(action, org, obj=None):
+    def helpers() -> dict[str, Any]:
+        def can(action: str, org: Organization | None, obj: Any = None) -> bool:
             return policy.can(current_user, action, org, obj)
 
         return {
@@ -170,7 +182,7 @@ def register_template_helpers(app):
         }
 
 
-def register_response_headers(app):
+def register_response_headers(app: Flask) -> None:
     from invites.htmx import add_vary_header
 
     csp = (
@@ -180,7 +192,7 @@ def register_response_headers(app):
     )
 
     @app.after_request
-    def security_headers(response):
+    def security_headers(response: Response) -> Response:
         response.headers.setdefault("Content-Security-Policy", csp)
         response.headers.setdefault("X-Content-Type-Options", "nosniff")
         response.headers.setdefault("Referrer-Policy", "same-origin")

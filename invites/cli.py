@@ -11,7 +11,8 @@ from invites.extensions import db
 from invites.groups import service as groups
 from invites.clock import now
 from invites.groups.models import Group, JoinMethod
-from invites.invitations import service as invitations
+from invites.invitations import sending as invitations
+from invites.invitations.answering import decline_invitation
 from invites.join_page import service as join_pages
 from invites.invitations.models import Invitation
 from invites.orgs import service as orgs
@@ -35,9 +36,9 @@ DEMO_INVITATIONS = [
 ]
 
 
-def seed_demo():
+def seed_demo() -> Organization:
     """Create (or complete) the demo organization; safe to run again."""
-    users = {}
+    users: dict[str, User] = {}
     for email, username, name, _ in DEMO_PEOPLE:
         user = db.session.scalar(db.select(User).filter_by(email=email))
         if user is None:
@@ -70,7 +71,7 @@ def seed_demo():
     return org
 
 
-def _seed_invitations(org, manager):
+def _seed_invitations(org: Organization, manager: User) -> None:
     """A few invitations in different states, sent like any other (to the outbox when no
     MAIL_SERVER is set, so their links can be followed from /dev/outbox)."""
     if db.session.scalar(db.select(Invitation.id).filter_by(org_id=org.id).limit(1)) is not None:
@@ -81,18 +82,19 @@ def _seed_invitations(org, manager):
             chosen = db.session.scalars(
                 db.select(Group).where(Group.org_id == org.id, Group.name.in_(group_names))
             ).all()
-            [outcome] = invitations.send_invitations(org, manager, email, role, chosen, message)
+            [outcome] = invitations.send_invitations(org, manager, email, role, chosen, message, commit=db.session.commit)
+            assert outcome.invitation is not None  # the demo's addresses are new: each is invited
             if fate == "declined":
-                invitations.decline_invitation(outcome.invitation, by_link=True)
+                decline_invitation(outcome.invitation, by_link=True)
             elif fate == "expired":
                 outcome.invitation.expires_at = now() - timedelta(days=1)
             db.session.commit()
 
 
-def register_commands(app: Flask):
+def register_commands(app: Flask) -> None:
     @app.cli.command("seed-demo")
     @click.option("--if-empty", is_flag=True, help="Only seed a database that has no accounts.")
-    def seed_demo_command(if_empty):
+    def seed_demo_command(if_empty: bool) -> None:
         """Create the demo organization "Acme Training" and its people (idempotent)."""
         if if_empty and db.session.scalar(db.select(User.id).limit(1)) is not None:
             click.echo("The database already has accounts; demo not seeded.")
@@ -106,7 +108,7 @@ def register_commands(app: Flask):
     @app.cli.command("set-plan")
     @click.argument("slug")
     @click.argument("plan", type=click.Choice(Plan.ALL))
-    def set_plan_command(slug, plan):
+    def set_plan_command(slug: str, plan: str) -> None:
         """Put the organization SLUG on PLAN (premium or free)."""
         org = db.session.scalar(db.select(Organization).filter_by(slug=slug))
         if org is None:

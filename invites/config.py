@@ -5,14 +5,14 @@ from pathlib import Path
 INSTANCE_DIR = Path(__file__).resolve().parent.parent / "instance"
 
 
-def _flag(name, default=False):
+def _flag(name: str, default: bool = False) -> bool:
     value = os.environ.get(name)
     if value is None:
         return default
     return value.strip().lower() in {"1", "true", "yes", "on"}
 
 
-def _int(name, default):
+def _int(name: str, default: int) -> int:
     return int(os.environ.get(name) or default)
 
 

@@ -4,17 +4,31 @@ Routes ask :func:`can` (or :func:`require`, which aborts with 403) after loading
 organization and object; templates ask it only to hide buttons the route would refuse.
 Every rule is a small function of (role, org, obj) so the table below reads as the spec.
 """
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any, TypeAlias
+
 from flask import abort
 
 from invites.extensions import db
 from invites.groups.models import Group, GroupMember
-from invites.orgs.models import Membership, Role
+from invites.orgs.models import Membership, Organization, Role
+
+if TYPE_CHECKING:
+    from flask_login import AnonymousUserMixin
+
+    from invites.accounts.models import User
+    from invites.links.models import InviteLink
+
+    # Whoever asks: ``current_user``, logged in or not.
+    Someone: TypeAlias = User | AnonymousUserMixin | None
 
 OWNER, MANAGER, MEMBER, COLLABORATOR = Role.OWNER, Role.MANAGER, Role.MEMBER, Role.COLLABORATOR
 STAFF = {OWNER, MANAGER}
 
 
-def role_of(user, org):
+def role_of(user: Someone, org: Organization | None) -> str | None:
     """The user's role in ``org``, or None. Cached on the user object per request."""
     if user is None or not getattr(user, "is_authenticated", False) or org is None:
         return None
@@ -26,12 +40,12 @@ def role_of(user, org):
     return cache[org.id]
 
 
-def forget_roles(user):
+def forget_roles(user: User) -> None:
     """Drop the per-request role cache after a role changed."""
     user.__dict__.pop("_roles", None)
 
 
-def may_add_new_people(role, org):
+def may_add_new_people(role: str | None, org: Organization) -> bool:
     """F5: owners always; managers and members when the organization's switch allows."""
     if role == OWNER:
         return True
@@ -42,13 +56,13 @@ def may_add_new_people(role, org):
     return False
 
 
-def _is_group_manager(user, group):
+def _is_group_manager(user: User, group: Group | None) -> bool:
     return group is not None and db.session.scalar(
         db.select(GroupMember.is_manager).filter_by(group_id=group.id, user_id=user.id)
     ) is True
 
 
-def _invite_to_group(user, role, org, group):
+def _invite_to_group(user: User, role: str | None, org: Organization, group: Group | None) -> bool:
     """Staff invite into any group; a group's managers into theirs; collaborators never."""
     if role in STAFF:
         return True
@@ -57,23 +71,23 @@ def _invite_to_group(user, role, org, group):
     return False
 
 
-def _change_role(user, role, org, membership):
+def _change_role(user: User, role: str | None, org: Organization, membership: Membership | None) -> bool:
     # Owners change anyone's role but their own demotion goes through the last-owner rule
     # in the service; nobody else changes roles.
     return role == OWNER
 
 
-def _made_it(user, role, link):
+def _made_it(user: User, role: str | None, link: InviteLink | None) -> bool:
     """A group manager sees, shares and deletes the invite links they created."""
     return link is not None and role == MEMBER and link.created_by_id == user.id
 
 
-def _leave(user, role, org, obj):
+def _leave(user: User, role: str | None, org: Organization, obj: object) -> bool:
     return role is not None
 
 
 # action -> rule(user, role, org, obj) -> bool. Role is None for non-members.
-RULES = {
+RULES: dict[str, Callable[[Any, str | None, Any, Any], bool]] = {
     "org.view": lambda u, r, o, x: r is not None,
     "org.manage": lambda u, r, o, x: r in STAFF,
     "org.leave": _leave,
@@ -96,7 +110,7 @@ RULES = {
 }
 
 
-def _invite_to_any_group(user, role, org):
+def _invite_to_any_group(user: User, role: str | None, org: Organization) -> bool:
     """A member who manages at least one group may open the invite form for it."""
     if role == MEMBER:
         if org.members_may_add_people:
@@ -114,7 +128,7 @@ def _invite_to_any_group(user, role, org):
     return False
 
 
-def can(user, action, org, obj=None):
+def can(user: Someone, action: str, org: Organization | None, obj: Any = None) -> bool:
     """True when ``user`` may perform ``action`` in ``org`` (on ``obj`` if given)."""
     try:
         rule = RULES[action]
@@ -126,7 +140,7 @@ def can(user, action, org, obj=None):
     return bool(rule(user, role, org, obj))
 
 
-def require(user, action, org, obj=None):
+def require(user: Someone, action: str, org: Organization | None, obj: Any = None) -> None:
     """Abort with 403 unless :func:`can` allows; 404 for non-members so org existence
     inside someone else's tenancy is not confirmed by a different answer."""
     if role_of(user, org) is None:
@@ -135,7 +149,7 @@ def require(user, action, org, obj=None):
         abort(403)
 
 
-def assignable_roles(user, org):
+def assignable_roles(user: Someone, org: Organization | None) -> list[str]:
     """Roles this user may grant in ``org``: never above their own (F3)."""
     role = role_of(user, org)
     if role is None or role == COLLABORATOR:

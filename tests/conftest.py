@@ -258,11 +258,11 @@ def page(page):
 def make_invitation(app):
     """Invite ``email`` into ``org`` through the service (mail goes where the app is set
     to send it); returns (invitation, token) so tests can follow the link."""
-    from invites.invitations import service
+    from invites.invitations import sending
 
     def make(org, inviter, email, role=Role.MEMBER, groups=(), message=""):
         with app.test_request_context():
-            outcomes = service.send_invitations(org, inviter, email, role, list(groups), message)
+            outcomes = sending.send_invitations(org, inviter, email, role, list(groups), message, commit=db.session.commit)
             db.session.commit()
         outcome = outcomes[0]
         assert outcome.invitation is not None, outcome

@@ -5,13 +5,13 @@ from wtforms.validators import DataRequired, EqualTo, Length, Regexp
 USERNAME_PATTERN = r"^[A-Za-z0-9_.-]+$"
 
 
-def new_password_field(label):
+def new_password_field(label: str) -> PasswordField:
     return PasswordField(
         label, validators=[DataRequired(), Length(min=8, max=200, message="Use at least 8 characters.")]
     )
 
 
-def repeat_password_field(label):
+def repeat_password_field(label: str) -> PasswordField:
     return PasswordField(
         label, validators=[DataRequired(), EqualTo("password", message="The passwords do not match.")]
     )

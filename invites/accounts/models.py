@@ -1,12 +1,14 @@
+from typing import TYPE_CHECKING
+
 from flask import current_app
 from flask_login import UserMixin
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from invites.clock import now
-from invites.extensions import db
+from invites.extensions import Model, db
 
 
-class User(UserMixin, db.Model):
+class User(UserMixin, Model):
     __tablename__ = "users"
 
     id = db.Column(db.Integer, primary_key=True)
@@ -21,24 +23,26 @@ class User(UserMixin, db.Model):
 
     # The key of the login session this object was loaded or logged in with (not a
     # column: only its hash is stored, in user_sessions). Set by accounts/sessions.py.
+    if TYPE_CHECKING:  # annotated at run time, the ORM would take it for a column
+        session_key: str | None
     session_key = None
 
-    def set_password(self, password):
+    def set_password(self, password: str) -> None:
         method = current_app.config.get("PASSWORD_HASH_METHOD", "scrypt")
         self.password_hash = generate_password_hash(password, method=method)
 
-    def check_password(self, password):
+    def check_password(self, password: str) -> bool:
         return check_password_hash(self.password_hash, password)
 
     @property
-    def is_verified(self):
+    def is_verified(self) -> bool:
         return self.email_verified_at is not None
 
-    def mark_verified(self):
+    def mark_verified(self) -> None:
         if self.email_verified_at is None:
             self.email_verified_at = now()
 
-    def get_id(self):
+    def get_id(self) -> str:
         """What Flask-Login keeps in the session and remember-me cookies: ``"<id>:<key>"``,
         so a cookie opens nothing once its session row is gone (accounts/sessions.py)."""
         if not self.session_key:
@@ -46,18 +50,18 @@ class User(UserMixin, db.Model):
         return f"{self.id}:{self.session_key}"
 
     # UserMixin compares users by get_id(), which now names a session: compare accounts.
-    def __eq__(self, other):
+    def __eq__(self, other: object) -> bool:
         if isinstance(other, User):
             return self is other or (self.id is not None and self.id == other.id)
         return NotImplemented
 
     __hash__ = object.__hash__
 
-    def __repr__(self):
+    def __repr__(self) -> str:
         return f"<User {self.username}>"
 
 
-class UserSession(db.Model):
+class UserSession(Model):
     """One login: the row a browser's session and remember-me cookies point at. Deleting it
     (logout, "Log out of all devices", a password change) makes copies of those cookies
     worthless. Only the SHA-256 of the key is stored; the key travels in the cookies."""

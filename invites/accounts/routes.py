@@ -1,24 +1,27 @@
 from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
+from flask.typing import ResponseReturnValue
 from flask_limiter.util import get_remote_address
 from flask_login import current_user, login_required
 
 from invites.accounts import service, sessions
+from invites.accounts.models import User
 from invites.accounts.forms import LoginForm, PasswordForm, RegisterForm
 from invites.accounts.safety import safe_next
 from invites.errors import DomainError
 from invites.extensions import db, limiter
 from invites.forms import EmptyForm, unconfirmed
-from invites.invitations.service import announce_pending_invitations
+from invites.invitations.sending import announce_pending_invitations
 from invites.mail.service import MailDeliveryError
+from invites.transaction import attempt
 
 bp = Blueprint("accounts", __name__)
 
 
-def _after_login_target():
+def _after_login_target() -> str:
     return safe_next(request.args.get("next"), url_for("orgs.dashboard"))
 
 
-def _login_account():
+def _login_account() -> str:
     """The per-account login limit's key: the address typed, read as ``authenticate`` reads
     it, so every spelling of one account shares one count whatever the client. Unknown
     addresses are counted the same way: the limit tells nothing about who has an account."""
@@ -30,7 +33,7 @@ def _login_account():
     return f"account:{email}"
 
 
-def _logged_in_account():
+def _logged_in_account() -> str:
     """The key of a per-account limit on a logged-in action (the client's address otherwise)."""
     if current_user.is_authenticated:
         return f"account-id:{current_user.id}"
@@ -40,7 +43,7 @@ def _logged_in_account():
 @bp.route("/login", methods=["GET", "POST"])
 @limiter.limit("10 per minute; 50 per hour", methods=["POST"])
 @limiter.limit("10 per hour", key_func=_login_account, methods=["POST"])
-def login():
+def login() -> ResponseReturnValue:
     if current_user.is_authenticated:
         return redirect(_after_login_target())
     form = LoginForm()
@@ -55,19 +58,16 @@ def login():
 
 @bp.route("/register", methods=["GET", "POST"])
 @limiter.limit("5 per minute; 30 per hour", methods=["POST"])
-def register():
+def register() -> ResponseReturnValue:
     if current_user.is_authenticated:
         return redirect(_after_login_target())
     form = RegisterForm()
     if form.validate_on_submit():
-        try:
+        with attempt(form) as registered:
             user = service.register_user(
                 form.name.data, form.username.data, form.email.data, form.password.data
             )
-        except DomainError as error:
-            error.apply_to(form)
-        else:
-            db.session.commit()
+        if registered:
             sessions.log_in(user)
             _send_verification(user)
             flash(f"Welcome, {user.name}! Your account is ready.", "success")
@@ -75,7 +75,7 @@ def register():
     return render_template("accounts/register.html", form=form, next=request.args.get("next"))
 
 
-def _send_verification(user):
+def _send_verification(user: User) -> None:
     try:
         service.send_verification_email(user)
         db.session.commit()  # the outbox keeps the message in the database
@@ -87,7 +87,7 @@ def _send_verification(user):
 
 
 @bp.route("/logout", methods=["POST"])
-def logout():
+def logout() -> ResponseReturnValue:
     form = EmptyForm()
     if form.validate_on_submit():
         sessions.log_out()
@@ -97,7 +97,7 @@ def logout():
 
 @bp.route("/verify/<token>", methods=["GET", "POST"])
 @limiter.limit("20 per minute")
-def verify_email(token):
+def verify_email(token: str) -> ResponseReturnValue:
     """GET shows a button; only the POST verifies (mail scanners pre-open links)."""
     form = EmptyForm()
     if form.validate_on_submit():
@@ -117,14 +117,14 @@ def verify_email(token):
 @bp.route("/account/verify", methods=["POST"])
 @login_required
 @limiter.limit("3 per minute; 10 per hour")
-def resend_verification():
+def resend_verification() -> ResponseReturnValue:
     form = EmptyForm()
     if form.validate_on_submit() and not current_user.is_verified:
         _send_verification(current_user)
     return redirect(safe_next(request.args.get("next"), url_for("orgs.dashboard")))
 
 
-def _account_page(password_form):
+def _account_page(password_form: PasswordForm) -> str:
     return render_template(
         "accounts/account.html", password_form=password_form,
         session_count=sessions.count_sessions(current_user),
@@ -133,7 +133,7 @@ def _account_page(password_form):
 
 @bp.route("/account")
 @login_required
-def account():
+def account() -> ResponseReturnValue:
     return _account_page(PasswordForm())
 
 
@@ -141,18 +141,14 @@ def account():
 @login_required
 @limiter.limit("5 per minute; 20 per hour")
 @limiter.limit("10 per hour", key_func=_logged_in_account)
-def change_password():
+def change_password() -> ResponseReturnValue:
     """Every other browser is logged out; this one stays, with a new session key."""
     form = PasswordForm()
     if form.validate_on_submit():
         user = current_user._get_current_object()
-        try:
+        with attempt(form) as changed:
             service.change_password(user, form.current_password.data, form.password.data)
-        except DomainError as error:
-            db.session.rollback()
-            error.apply_to(form)
-        else:
-            db.session.commit()
+        if changed:
             sessions.keep_logged_in(user)
             flash("Your password is changed. Every other device is logged out.", "success")
             return redirect(url_for("accounts.account"))
@@ -161,7 +157,7 @@ def change_password():
 
 @bp.route("/account/log-out-everywhere", methods=["POST"])
 @login_required
-def log_out_everywhere():
+def log_out_everywhere() -> ResponseReturnValue:
     """Ends every session of the account, this browser's too, once confirmed."""
     form = EmptyForm()
     if not form.validate_on_submit():

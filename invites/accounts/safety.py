@@ -2,7 +2,7 @@
 from urllib.parse import urlsplit
 
 
-def safe_next(target, default):
+def safe_next(target: object, default: str) -> str:
     """``target`` when it is a local path (``/...``), else ``default``.
 
     Refuses absolute URLs, scheme-relative ``//host`` and the backslash variants that

@@ -17,17 +17,17 @@ VERIFY_SALT = "verify-email"
 VERIFY_MAX_AGE = 48 * 3600  # a confirmation link works for 48 hours (security review F7)
 # Checked against when the email is unknown, so a miss costs as long as a hit. Made on
 # first use with the configured method (not at import: scrypt costs ~150 ms at start-up).
-_dummy_hashes = {}
+_dummy_hashes: dict[str, str] = {}
 
 
-def _dummy_hash():
+def _dummy_hash() -> str:
     method = current_app.config.get("PASSWORD_HASH_METHOD", "scrypt")
     if method not in _dummy_hashes:
         _dummy_hashes[method] = generate_password_hash("not-a-real-password", method=method)
     return _dummy_hashes[method]
 
 
-def normalize_email(raw):
+def normalize_email(raw: str | None) -> str:
     """Trimmed, lower-cased, syntax-checked address (no DNS lookup).
 
     Raises DomainError(field="email") when the address is not valid.
@@ -43,11 +43,11 @@ def normalize_email(raw):
     return result.normalized.lower()
 
 
-def find_user_by_email(email):
+def find_user_by_email(email: str) -> User | None:
     return db.session.scalar(db.select(User).where(User.email == email.strip().lower()))
 
 
-def register_user(name, username, email, password, verified=False):
+def register_user(name: str, username: str, email: str, password: str, verified: bool = False) -> User:
     """Create an account. Refuses a taken email or username (case-insensitively)."""
     email = normalize_email(email)
     username = username.strip().lower()
@@ -66,7 +66,7 @@ def register_user(name, username, email, password, verified=False):
     return user
 
 
-def authenticate(email, password):
+def authenticate(email: str, password: str) -> User | None:
     """The user whose email and password match, else None (same cost either way)."""
     try:
         email = normalize_email(email)
@@ -82,29 +82,29 @@ def authenticate(email, password):
 class _ClockSigner(TimestampSigner):
     """Timestamps from ``clock.now()``, so tests can age a link without sleeping."""
 
-    def get_timestamp(self):
+    def get_timestamp(self) -> int:
         return int(clock.now().replace(tzinfo=timezone.utc).timestamp())
 
 
-def _serializer():
+def _serializer() -> URLSafeTimedSerializer:
     return URLSafeTimedSerializer(
         current_app.config["SECRET_KEY"], salt=VERIFY_SALT, signer=_ClockSigner
     )
 
 
-def verification_token(user):
+def verification_token(user: User) -> str:
     """Signed uid and address. It works once: a confirmed account refuses every link, and
     every link of an unconfirmed one works (so a link sent again later works too)."""
     return _serializer().dumps({"uid": user.id, "email": user.email})
 
 
-def send_verification_email(user):
+def send_verification_email(user: User) -> None:
     """Mail a link that proves the address; raises MailDeliveryError if it can't go."""
     link = external_url("accounts.verify_email", token=verification_token(user))
     send_mail(user.email, "Confirm your email address", "verify_email", user=user, link=link)
 
 
-def verify_email(token):
+def verify_email(token: str) -> User:
     """Mark the token's account verified and return it.
 
     Refuses an expired (48 h) or forged token, one issued for an address the account no
@@ -125,7 +125,7 @@ def verify_email(token):
     return user
 
 
-def change_password(user, current_password, new_password):
+def change_password(user: User, current_password: str, new_password: str) -> None:
     """Give ``user`` a new password. Refuses a wrong current password (on the field
     ``current_password``). Ends every session of the account and starts a new one for
     the caller's browser (``sessions.keep_logged_in`` puts it in the cookies), so a copy

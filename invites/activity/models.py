@@ -1,8 +1,8 @@
 from invites.clock import now
-from invites.extensions import db
+from invites.extensions import Model, db
 
 
-class Activity(db.Model):
+class Activity(Model):
     """One line of "who did what to what, when" in an organization."""
 
     __tablename__ = "activities"

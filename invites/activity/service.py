@@ -1,12 +1,23 @@
 """Recording and reading the organization's activity log (F16)."""
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from flask_sqlalchemy.pagination import Pagination
 from sqlalchemy.orm import joinedload
 
 from invites.activity.models import Activity
 from invites.extensions import db
 from invites.pagination import paginate
 
+if TYPE_CHECKING:
+    from invites.accounts.models import User
+    from invites.orgs.models import Organization
 
-def record(org, actor, verb, summary, target=None):
+
+def record(
+    org: Organization, actor: User | None, verb: str, summary: str, target: object = None
+) -> Activity:
     """Add one activity line; the caller commits with the change it describes.
 
     ``summary`` completes the sentence that starts with the actor's name, e.g.
@@ -24,7 +35,7 @@ def record(org, actor, verb, summary, target=None):
     return entry
 
 
-def page_of_activity(org, page, per_page):
+def page_of_activity(org: Organization, page: int, per_page: int) -> Pagination:
     """Newest first, with each actor loaded in the same query (no N+1)."""
     query = (
         db.select(Activity)

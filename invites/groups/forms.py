@@ -1,9 +1,16 @@
+"""Group forms, and the role and group choices every inviting form offers."""
+from __future__ import annotations
+
 from flask_wtf import FlaskForm
 from wtforms import BooleanField, SelectField, StringField
 from wtforms.validators import DataRequired, Length
 
+from invites import policy
+from invites.accounts.models import User
+from invites.extensions import db
 from invites.forms import choices
-from invites.groups.models import JoinMethod
+from invites.groups.models import Group, JoinMethod
+from invites.orgs.models import Organization, Role
 
 
 class GroupForm(FlaskForm):
@@ -23,3 +30,24 @@ class AddGroupMemberForm(FlaskForm):
         validators=[DataRequired(), Length(max=254)],
     )
     is_manager = BooleanField("Group manager")
+
+
+def offer_roles_and_groups(
+    form: FlaskForm, user: User, org: Organization, fresh: bool = False,
+    preset_group: int | None = None,
+) -> FlaskForm:
+    """Limit ``form.role`` to roles ``user`` may grant and ``form.groups`` to groups they
+    may invite into (F5), so a forged value is a form error. Sets ``allowed_roles`` and
+    ``allowed_groups`` on the form. A ``fresh`` (unsubmitted) form gets Member and the
+    ``preset_group`` (an id) ticked."""
+    roles = Role.choices(at_most=policy.role_of(user, org))
+    form.role.choices = choices(roles)
+    form.allowed_roles = [value for value, _ in roles]
+    groups = db.session.scalars(db.select(Group).filter_by(org_id=org.id).order_by(Group.name)).all()
+    allowed = [(g.id, g.name) for g in groups if policy.can(user, "groups.invite", org, g)]
+    form.groups.choices = choices(allowed)
+    form.allowed_groups = [gid for gid, _ in allowed]
+    if fresh and form.allowed_roles:
+        form.role.data = Role.MEMBER if Role.MEMBER in form.allowed_roles else form.allowed_roles[-1]
+        form.groups.data = [preset_group] if preset_group in form.allowed_groups else []
+    return form

@@ -1,15 +1,18 @@
+"""Loaders for groups and their people, scoped to the organization in the URL: 404 otherwise."""
+from collections.abc import Sequence
+
 from invites.accounts.models import User
 from invites.extensions import db
 from invites.groups.models import Group
-from invites.orgs.models import Membership
+from invites.orgs.models import Membership, Organization
 
 
-def load_group(org, group_id):
+def load_group(org: Organization, group_id: int) -> Group:
     """A group of ``org`` by id, or 404 — never another organization's group."""
     return db.first_or_404(db.select(Group).filter_by(id=group_id, org_id=org.id))
 
 
-def load_user(org, user_id):
+def load_user(org: Organization, user_id: int) -> User:
     """A member of ``org`` by account id, or 404: an account of another organization (or
     of none) is never loaded, so its name cannot be read through a group's URLs."""
     return db.first_or_404(
@@ -17,3 +20,12 @@ def load_user(org, user_id):
         .join(Membership, Membership.user_id == User.id)
         .where(User.id == user_id, Membership.org_id == org.id)
     )
+
+
+def load_groups(org: Organization, ids: Sequence[int] | None) -> Sequence[Group]:
+    """The groups of ``org`` with these ids; ids of other organizations are ignored."""
+    if not ids:
+        return []
+    return db.session.scalars(
+        db.select(Group).where(Group.org_id == org.id, Group.id.in_(ids)).order_by(Group.name)
+    ).all()

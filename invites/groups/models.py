@@ -1,5 +1,5 @@
 from invites.clock import now
-from invites.extensions import db
+from invites.extensions import Model, db
 
 
 class JoinMethod:
@@ -10,7 +10,7 @@ class JoinMethod:
     ALL = tuple(LABELS)
 
 
-class Group(db.Model):
+class Group(Model):
     __tablename__ = "groups"
 
     id = db.Column(db.Integer, primary_key=True)
@@ -27,7 +27,7 @@ class Group(db.Model):
     )
 
     @property
-    def join_method_label(self):
+    def join_method_label(self) -> str:
         return JoinMethod.LABELS[self.join_method]
 
 
@@ -35,7 +35,7 @@ class Group(db.Model):
 db.Index("ix_groups_org_lower_name", Group.org_id, db.func.lower(Group.name), Group.id)
 
 
-class GroupMember(db.Model):
+class GroupMember(Model):
     __tablename__ = "group_members"
 
     group_id = db.Column(db.ForeignKey("groups.id", ondelete="CASCADE"), primary_key=True)

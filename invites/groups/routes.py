@@ -1,22 +1,28 @@
+from collections.abc import Callable
+
 from flask import Blueprint, current_app, flash, redirect, request, url_for
+from flask.typing import ResponseReturnValue
 from flask_login import current_user, login_required
+from werkzeug.wrappers import Response
 
 from invites import policy
-from invites.errors import DomainError
+from invites.accounts.models import User
 from invites.extensions import db
 from invites.forms import EmptyForm, unconfirmed
 from invites.groups import service
 from invites.groups.forms import AddGroupMemberForm, GroupForm
 from invites.groups.loaders import load_group, load_user
-from invites.groups.models import GroupMember
+from invites.groups.models import Group, GroupMember
 from invites.htmx import fragment_or_redirect, page_or_fragment
-from invites.orgs.loaders import load_org, page_number
+from invites.orgs.loaders import load_org, load_org_for
+from invites.pagination import page_number
+from invites.transaction import attempt
+from invites.orgs.models import Organization
 
 bp = Blueprint("groups", __name__, url_prefix="/o/<slug>/groups")
-bp.before_request(login_required(lambda: None))
 
 
-def _index_page(org, form, status=200):
+def _index_page(org: Organization, form: GroupForm, status: int = 200) -> Response:
     page = service.page_of_groups(org, page_number(), current_app.config["PAGE_SIZE"])
     response = page_or_fragment(
         "groups/index.html", "groups/_groups_table.html",
@@ -27,31 +33,30 @@ def _index_page(org, form, status=200):
 
 
 @bp.route("", methods=["GET"])
-def index(slug):
-    org = load_org(slug)
-    policy.require(current_user, "groups.view", org)
+@login_required
+def index(slug: str) -> ResponseReturnValue:
+    org = load_org_for(slug, "groups.view")
     return _index_page(org, GroupForm(formdata=None))
 
 
 @bp.route("", methods=["POST"])
-def create(slug):
-    org = load_org(slug)
-    policy.require(current_user, "groups.manage", org)
+@login_required
+def create(slug: str) -> ResponseReturnValue:
+    org = load_org_for(slug, "groups.manage")
     form = GroupForm()
     if form.validate_on_submit():
-        try:
+        with attempt(form) as done:
             group = service.create_group(org, current_user, form.name.data, form.join_method.data)
-        except DomainError as error:
-            db.session.rollback()
-            error.apply_to(form)
-        else:
-            db.session.commit()
+        if done:
             flash(f"Group {group.name} created.", "success")
             return redirect(url_for("groups.show", slug=org.slug, group_id=group.id))
     return _index_page(org, form, status=422)
 
 
-def _show_page(org, group, form=None, add_form=None, status=200):
+def _show_page(
+    org: Organization, group: Group, form: GroupForm | None = None,
+    add_form: AddGroupMemberForm | None = None, status: int = 200,
+) -> Response:
     page = service.page_of_group_members(group, page_number(), current_app.config["PAGE_SIZE"])
     response = page_or_fragment(
         "groups/show.html", "groups/_members_table.html",
@@ -67,33 +72,31 @@ def _show_page(org, group, form=None, add_form=None, status=200):
 
 
 @bp.route("/<int:group_id>", methods=["GET"])
-def show(slug, group_id):
-    org = load_org(slug)
-    policy.require(current_user, "groups.view", org)
+@login_required
+def show(slug: str, group_id: int) -> ResponseReturnValue:
+    org = load_org_for(slug, "groups.view")
     return _show_page(org, load_group(org, group_id))
 
 
 @bp.route("/<int:group_id>", methods=["POST"])
-def update(slug, group_id):
+@login_required
+def update(slug: str, group_id: int) -> ResponseReturnValue:
     org = load_org(slug)
     group = load_group(org, group_id)
     policy.require(current_user, "groups.manage", org, group)
     form = GroupForm()
     if form.validate_on_submit():
-        try:
+        with attempt(form) as done:
             changes = service.update_group(org, current_user, group, form.name.data, form.join_method.data)
-        except DomainError as error:
-            db.session.rollback()
-            error.apply_to(form)
-        else:
-            db.session.commit()
+        if done:
             flash("Group saved." if changes else "Nothing changed.", "success")
             return redirect(url_for("groups.show", slug=org.slug, group_id=group.id))
     return _show_page(org, group, form=form, status=422)
 
 
 @bp.route("/<int:group_id>/delete", methods=["POST"])
-def delete(slug, group_id):
+@login_required
+def delete(slug: str, group_id: int) -> ResponseReturnValue:
     org = load_org(slug)
     group = load_group(org, group_id)
     policy.require(current_user, "groups.manage", org, group)
@@ -118,26 +121,26 @@ def delete(slug, group_id):
 
 
 @bp.route("/<int:group_id>/members", methods=["POST"])
-def add_member(slug, group_id):
+@login_required
+def add_member(slug: str, group_id: int) -> ResponseReturnValue:
     org = load_org(slug)
     group = load_group(org, group_id)
     policy.require(current_user, "groups.manage", org, group)
     form = AddGroupMemberForm()
     if form.validate_on_submit():
-        try:
+        with attempt(form) as done:
             user = service.find_member(org, form.person.data)
             service.add_to_group(org, current_user, group, user, form.is_manager.data)
-        except DomainError as error:
-            db.session.rollback()
-            error.apply_to(form)
-        else:
-            db.session.commit()
+        if done:
             flash(f"{user.name} added to {group.name}.", "success")
             return redirect(url_for("groups.show", slug=org.slug, group_id=group.id))
     return _show_page(org, group, add_form=form, status=422)
 
 
-def _member_action(slug, group_id, user_id, action, confirm=None):
+def _member_action(
+    slug: str, group_id: int, user_id: int, action: Callable[[Organization, Group, User], str],
+    confirm: Callable[[Organization, Group, User], tuple[str, str, str]] | None = None,
+) -> ResponseReturnValue:
     """Shared shape of the row buttons: load, authorize, (confirm,) act, answer row or
     redirect. ``confirm(org, group, user)`` gives the title and message of the page that
     asks first when JavaScript is off (with it, the button's hx-confirm asks)."""
@@ -155,13 +158,9 @@ def _member_action(slug, group_id, user_id, action, confirm=None):
         if asking is not None:
             return asking
     if form.validate_on_submit():
-        try:
+        with attempt() as done:
             message = action(org, group, user)
-        except DomainError as error:
-            db.session.rollback()
-            flash(error.message, "error")
-        else:
-            db.session.commit()
+        if done:
             flash(message, "success")
     back = url_for("groups.show", slug=org.slug, group_id=group.id)
     entry = db.session.get(GroupMember, (group.id, user.id))
@@ -174,13 +173,14 @@ def _member_action(slug, group_id, user_id, action, confirm=None):
 
 
 @bp.route("/<int:group_id>/members/<int:user_id>/remove", methods=["POST"])
-def remove_member(slug, group_id, user_id):
-    def confirm(org, group, user):
+@login_required
+def remove_member(slug: str, group_id: int, user_id: int) -> ResponseReturnValue:
+    def confirm(org: Organization, group: Group, user: User) -> tuple[str, str, str]:
         return (f"Remove {user.name} from {group.name}?",
                 f"{user.name} stays a member of {org.name}; only this group's membership goes.",
                 "Remove from group")
 
-    def act(org, group, user):
+    def act(org: Organization, group: Group, user: User) -> str:
         service.remove_from_group(org, current_user, group, user)
         return f"{user.name} removed from {group.name}."
 
@@ -188,36 +188,36 @@ def remove_member(slug, group_id, user_id):
 
 
 @bp.route("/<int:group_id>/members/<int:user_id>/manager", methods=["POST"])
-def toggle_manager(slug, group_id, user_id):
+@login_required
+def toggle_manager(slug: str, group_id: int, user_id: int) -> ResponseReturnValue:
     make_manager = request.form.get("is_manager") == "yes"
 
-    def act(org, group, user):
+    def act(org: Organization, group: Group, user: User) -> str:
         service.set_group_manager(org, current_user, group, user, make_manager)
         return f"{user.name} is {'now' if make_manager else 'no longer'} a manager of {group.name}."
 
     return _member_action(slug, group_id, user_id, act)
 
 
-def _self_service(slug, group_id, action, category="success"):
+def _self_service(
+    slug: str, group_id: int, action: Callable[[Organization, Group], str], category: str = "success"
+) -> ResponseReturnValue:
     """Join or leave a group oneself: ``action(org, group)`` returns the flash message."""
     org = load_org(slug)
     group = load_group(org, group_id)
     policy.require(current_user, "groups.view", org, group)
     if EmptyForm().validate_on_submit():
-        try:
+        with attempt() as done:
             message = action(org, group)
-        except DomainError as error:
-            db.session.rollback()
-            flash(error.message, "error")
-        else:
-            db.session.commit()
+        if done:
             flash(message, category)
     return redirect(url_for("groups.show", slug=org.slug, group_id=group.id))
 
 
 @bp.route("/<int:group_id>/join", methods=["POST"])
-def join(slug, group_id):
-    def act(org, group):
+@login_required
+def join(slug: str, group_id: int) -> ResponseReturnValue:
+    def act(org: Organization, group: Group) -> str:
         service.join_open_group(org, current_user, group)
         return f"You joined {group.name}."
 
@@ -225,8 +225,9 @@ def join(slug, group_id):
 
 
 @bp.route("/<int:group_id>/leave", methods=["POST"])
-def leave(slug, group_id):
-    def act(org, group):
+@login_required
+def leave(slug: str, group_id: int) -> ResponseReturnValue:
+    def act(org: Organization, group: Group) -> str:
         service.leave_group(org, current_user, group)
         return f"You left {group.name}."
 

@@ -1,4 +1,5 @@
 """Groups inside an organization (F4)."""
+from flask_sqlalchemy.pagination import Pagination
 from sqlalchemy import func
 from sqlalchemy.orm import joinedload
 
@@ -7,11 +8,11 @@ from invites.activity.service import record
 from invites.errors import DomainError
 from invites.extensions import db
 from invites.groups.models import Group, GroupMember, JoinMethod
-from invites.orgs.models import Membership
+from invites.orgs.models import Membership, Organization
 from invites.pagination import paginate
 
 
-def _check_name(org, name, group=None):
+def _check_name(org: Organization, name: str | None, group: Group | None = None) -> str:
     name = (name or "").strip()
     if not name:
         raise DomainError("Give the group a name.", "name")
@@ -25,13 +26,15 @@ def _check_name(org, name, group=None):
     return name
 
 
-def _check_join_method(join_method):
+def _check_join_method(join_method: str) -> str:
     if join_method not in JoinMethod.ALL:
         raise DomainError("Choose one of the listed join methods.", "join_method")
     return join_method
 
 
-def create_group(org, actor, name, join_method=JoinMethod.INVITE_ONLY):
+def create_group(
+    org: Organization, actor: User, name: str | None, join_method: str = JoinMethod.INVITE_ONLY
+) -> Group:
     """Create a group. Refuses an empty or duplicate name (case-insensitively)."""
     group = Group(org_id=org.id, name=_check_name(org, name), join_method=_check_join_method(join_method))
     db.session.add(group)
@@ -40,7 +43,9 @@ def create_group(org, actor, name, join_method=JoinMethod.INVITE_ONLY):
     return group
 
 
-def update_group(org, actor, group, name, join_method):
+def update_group(
+    org: Organization, actor: User, group: Group, name: str | None, join_method: str
+) -> list[str]:
     """Rename a group and/or change its join method. Refuses duplicate names."""
     name = _check_name(org, name, group)
     join_method = _check_join_method(join_method)
@@ -56,14 +61,14 @@ def update_group(org, actor, group, name, join_method):
     return changes
 
 
-def delete_group(org, actor, group):
+def delete_group(org: Organization, actor: User, group: Group) -> None:
     name = group.name
     db.session.execute(db.delete(GroupMember).where(GroupMember.group_id == group.id))
     db.session.delete(group)
     record(org, actor, "group.deleted", f"deleted the group {name}", group)
 
 
-def find_member(org, username_or_email):
+def find_member(org: Organization, username_or_email: str | None) -> User:
     """The organization member with this username or email, else DomainError."""
     key = (username_or_email or "").strip().lower()
     user = db.session.scalar(
@@ -77,17 +82,19 @@ def find_member(org, username_or_email):
     return user
 
 
-def _entry(group, user):
+def _entry(group: Group, user: User) -> GroupMember | None:
     return db.session.get(GroupMember, (group.id, user.id))
 
 
-def _is_org_member(org, user):
+def _is_org_member(org: Organization, user: User) -> bool:
     return db.session.scalar(
         db.select(Membership.id).filter_by(org_id=org.id, user_id=user.id)
     ) is not None
 
 
-def add_to_group(org, actor, group, user, is_manager=False):
+def add_to_group(
+    org: Organization, actor: User, group: Group, user: User, is_manager: bool = False
+) -> None:
     """Add an organization member to the group. Refuses non-members and duplicates."""
     if not _is_org_member(org, user):
         raise DomainError("Only members of the organization can be added to its groups.", "person")
@@ -98,7 +105,7 @@ def add_to_group(org, actor, group, user, is_manager=False):
     record(org, actor, "group.member_added", f"added {user.name} {verb}to {group.name}", group)
 
 
-def remove_from_group(org, actor, group, user):
+def remove_from_group(org: Organization, actor: User, group: Group, user: User) -> None:
     entry = _entry(group, user)
     if entry is None:
         raise DomainError(f"{user.name} is not in {group.name}.")
@@ -106,7 +113,9 @@ def remove_from_group(org, actor, group, user):
     record(org, actor, "group.member_removed", f"removed {user.name} from {group.name}", group)
 
 
-def set_group_manager(org, actor, group, user, is_manager):
+def set_group_manager(
+    org: Organization, actor: User, group: Group, user: User, is_manager: bool
+) -> None:
     entry = _entry(group, user)
     if entry is None:
         raise DomainError(f"{user.name} is not in {group.name}.")
@@ -116,7 +125,7 @@ def set_group_manager(org, actor, group, user, is_manager):
         record(org, actor, "group.manager_changed", what.format(user.name, group.name), group)
 
 
-def join_open_group(org, user, group):
+def join_open_group(org: Organization, user: User, group: Group) -> None:
     """A member joins an open group by themselves. Refuses other join methods."""
     if group.join_method != JoinMethod.OPEN:
         raise DomainError("This group is not open: ask one of its managers to add you.")
@@ -126,11 +135,11 @@ def join_open_group(org, user, group):
     record(org, user, "group.joined", f"joined {group.name}", group)
 
 
-def leave_group(org, user, group):
+def leave_group(org: Organization, user: User, group: Group) -> None:
     remove_from_group(org, user, group, user)
 
 
-def page_of_groups(org, page, per_page):
+def page_of_groups(org: Organization, page: int, per_page: int) -> Pagination:
     """Groups by name, each with ``member_count``; a fixed three queries per page."""
     query = (
         db.select(Group)
@@ -151,7 +160,7 @@ def page_of_groups(org, page, per_page):
     return pagination
 
 
-def page_of_group_members(group, page, per_page):
+def page_of_group_members(group: Group, page: int, per_page: int) -> Pagination:
     query = (
         db.select(GroupMember)
         .options(joinedload(GroupMember.user))
@@ -162,5 +171,5 @@ def page_of_group_members(group, page, per_page):
     return paginate(query, page, per_page)
 
 
-def is_in_group(group, user):
+def is_in_group(group: Group, user: User) -> bool:
     return _entry(group, user) is not None

@@ -1,6 +1,6 @@
 """Import Learners (F14, premium): a spreadsheet of people, previewed, then invited."""
 from invites.clock import now
-from invites.extensions import db
+from invites.extensions import Model, db
 
 
 class Fate:
@@ -29,7 +29,7 @@ class ImportStatus:
     LABELS = {PREVIEWED: "Previewed, not sent", DONE: "Sent"}
 
 
-class Import(db.Model):
+class Import(Model):
     __tablename__ = "imports"
 
     id = db.Column(db.Integer, primary_key=True)
@@ -53,11 +53,11 @@ class Import(db.Model):
     )
 
     @property
-    def status_label(self):
+    def status_label(self) -> str:
         return ImportStatus.LABELS[self.status]
 
 
-class ImportRow(db.Model):
+class ImportRow(Model):
     __tablename__ = "import_rows"
 
     id = db.Column(db.Integer, primary_key=True)
@@ -82,5 +82,5 @@ class ImportRow(db.Model):
     __table_args__ = (db.Index("ix_import_rows_import_row", "import_id", "row_number"),)
 
     @property
-    def fate_label(self):
+    def fate_label(self) -> str:
         return Fate.LABELS[self.fate]

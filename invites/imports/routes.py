@@ -1,11 +1,10 @@
 """The Import Learners panel (F14, premium): template downloads, upload and preview,
 "Are You Sure?" then "Continue", and the history of imports."""
 from flask import Blueprint, current_app, flash, make_response, redirect, render_template, request, url_for
+from flask.typing import ResponseReturnValue
 from flask_login import current_user, login_required
 from sqlalchemy.orm import joinedload
 
-from invites import policy
-from invites.errors import DomainError
 from invites.extensions import db, limiter
 from invites.forms import EmptyForm
 from invites.htmx import is_htmx
@@ -13,7 +12,11 @@ from invites.imports import service
 from invites.imports.forms import UploadForm
 from invites.imports.models import Fate, Import
 from invites.imports.spreadsheet import MAX_BYTES, template_csv, template_xlsx
-from invites.orgs.loaders import load_org, page_number
+from invites.orgs.loaders import load_org_for
+from invites.pagination import page_number
+from invites.orgs.models import Organization
+from invites.transaction import attempt
+
 
 bp = Blueprint("imports", __name__)
 
@@ -23,33 +26,32 @@ TEMPLATES = {
 }
 
 
-def _load(slug, action="imports.manage"):
-    org = load_org(slug)
-    policy.require(current_user, action, org)
+def _load(slug: str, action: str = "imports.manage") -> Organization:
+    org = load_org_for(slug, action)
     return org
 
 
-def _load_import(org, import_id):
+def _load_import(org: Organization, import_id: int) -> Import:
     return db.first_or_404(
         db.select(Import).options(joinedload(Import.created_by)).filter_by(id=import_id, org_id=org.id)
     )
 
 
-def _panel(org, form, status=200):
+def _panel(org: Organization, form: UploadForm | None, status: int = 200) -> tuple[str, int]:
     page = service.page_of_imports(org, page_number(), current_app.config["PAGE_SIZE"]) if org.is_premium else None
     return render_template("imports/panel.html", org=org, form=form, page=page), status
 
 
 @bp.route("/o/<slug>/manage/imports")
 @login_required
-def panel(slug):
+def panel(slug: str) -> ResponseReturnValue:
     org = _load(slug)
     return _panel(org, UploadForm(formdata=None))
 
 
 @bp.route("/o/<slug>/imports/template.<any(csv, xlsx):kind>")
 @login_required
-def template(slug, kind):
+def template(slug: str, kind: str) -> ResponseReturnValue:
     org = _load(slug)
     if not org.is_premium:
         return _panel(org, None, status=403)
@@ -63,26 +65,23 @@ def template(slug, kind):
 @bp.route("/o/<slug>/imports", methods=["POST"])
 @login_required
 @limiter.limit("20 per minute")
-def upload(slug):
+def upload(slug: str) -> ResponseReturnValue:
     org = _load(slug)
     form = UploadForm()
     if not form.validate_on_submit():
         return _panel(org, form, status=403 if not org.is_premium else 422)
     upload = form.file.data
     data = upload.stream.read(MAX_BYTES + 1)
-    try:
+    with attempt(form) as previewed:
         imp = service.preview_import(org, current_user, upload.filename, data)
-    except DomainError as error:
-        db.session.rollback()
-        error.apply_to(form)
+    if not previewed:
         return _panel(org, form, status=403 if not org.is_premium else 422)
-    db.session.commit()
     return redirect(url_for("imports.show", slug=org.slug, import_id=imp.id))
 
 
 @bp.route("/o/<slug>/imports/<int:import_id>")
 @login_required
-def show(slug, import_id):
+def show(slug: str, import_id: int) -> ResponseReturnValue:
     org = _load(slug)
     imp = _load_import(org, import_id)
     return render_template(
@@ -94,7 +93,7 @@ def show(slug, import_id):
 @bp.route("/o/<slug>/imports/<int:import_id>/run", methods=["POST"])
 @login_required
 @limiter.limit("10 per minute")
-def run(slug, import_id):
+def run(slug: str, import_id: int) -> ResponseReturnValue:
     org = _load(slug)
     imp = _load_import(org, import_id)
     form = EmptyForm()
@@ -104,13 +103,10 @@ def run(slug, import_id):
     if request.form.get("confirmed") != "yes":  # "Upload" leads to "Are You Sure?"
         to_send = sum(n for fate, n in service.counts(imp).items() if fate in Fate.SENDS)
         return render_template("imports/confirm.html", org=org, imp=imp, to_send=to_send, form=form)
-    try:
-        service.run_import(org, current_user, imp)
-    except DomainError as error:
-        db.session.rollback()
-        flash(error.message, "error")
+    with attempt() as done:
+        service.run_import(org, current_user, imp, commit=db.session.commit)
+    if not done:
         return redirect(back)
-    db.session.commit()
     flash(f"Import finished: {imp.sent_count} sent, {imp.failed_count} not delivered.",
           "success" if not imp.failed_count else "warning")
     if is_htmx():  # the progress indicator was shown while this ran; now the summary

@@ -5,8 +5,13 @@ invitation exists and nothing is sent until "Continue". Running it creates ordin
 invitations (linked back to the import), commits them, then sends every message over one
 SMTP connection; a refused message marks that invitation Not delivered and the rest go on.
 """
-from collections import Counter
+from __future__ import annotations
 
+from collections import Counter
+from collections.abc import Callable, Iterable, Sequence
+from typing import TYPE_CHECKING
+
+from flask_sqlalchemy.pagination import Pagination
 from sqlalchemy import func
 from sqlalchemy.orm import joinedload
 
@@ -18,27 +23,32 @@ from invites.errors import DomainError
 from invites.extensions import db
 from invites.groups.models import Group
 from invites.imports.models import Fate, Import, ImportRow, ImportStatus
-from invites.imports.spreadsheet import read_rows
-from invites.invitations import service as invitations
+from invites.imports.spreadsheet import Row, read_rows
+from invites.invitations import sending as invitations
 from invites.orgs.models import Role
 from invites.orgs.service import require_premium
 from invites.pagination import paginate
 
+if TYPE_CHECKING:
+    from invites.accounts.models import User
+    from invites.invitations.models import Invitation
+    from invites.orgs.models import Membership, Organization
 
-def check_allowed(org, actor):
+
+def check_allowed(org: Organization, actor: User) -> None:
     """Refuse on the free plan, and for anyone who may not add new people (F5)."""
     require_premium(org)
     if not policy.can(actor, "people.add_new", org):
         raise DomainError("Importing invites new people, which you may not do here.")
 
 
-def split_groups(text):
+def split_groups(text: str | None) -> list[str]:
     """Group names in a cell, separated by semicolons (commas too), without blanks."""
     parts = (text or "").replace(",", ";").split(";")
     return [part.strip() for part in parts if part.strip()]
 
 
-def preview_import(org, actor, filename, data):
+def preview_import(org: Organization, actor: User, filename: str | None, data: bytes) -> Import:
     """Read the file and save a pending import whose rows say what will become of each.
 
     Refuses (DomainError on the "file" field) what :func:`read_rows` refuses. Returns the
@@ -50,7 +60,7 @@ def preview_import(org, actor, filename, data):
     db.session.add(imp)
     db.session.flush()
     groups_by_name = _groups_named(org, [name for row in rows for name in split_groups(row["groups"])])
-    parsed = []
+    parsed: list[tuple[Row, str | None]] = []
     for row in rows:
         try:
             email = normalize_email(row["email"]) if row["email"] else None
@@ -58,7 +68,7 @@ def preview_import(org, actor, filename, data):
             email = None
         parsed.append((row, email))
     members, pending, _ = invitations.lookup_addresses(org, [e for _, e in parsed if e])
-    seen = set()
+    seen: set[str] = set()
     for row, email in parsed:
         fate, detail = _fate(row, email, seen, members, pending, groups_by_name)
         db.session.add(ImportRow(
@@ -71,7 +81,7 @@ def preview_import(org, actor, filename, data):
     return imp
 
 
-def _groups_named(org, names):
+def _groups_named(org: Organization, names: Iterable[str]) -> dict[str, Group]:
     """{lower-cased name: group} for the names a file mentions (one query, however many
     groups the organization has)."""
     wanted = {name.lower() for name in names}
@@ -85,7 +95,10 @@ def _groups_named(org, names):
     }
 
 
-def _fate(row, email, seen, members, pending, groups_by_name):
+def _fate(
+    row: Row, email: str | None, seen: set[str], members: dict[str, Membership],
+    pending: dict[str, Invitation], groups_by_name: dict[str, Group],
+) -> tuple[str, str]:
     if email is None:
         return Fate.INVALID_EMAIL, ("No email address." if not row["email"] else "Not a valid email address.")
     if email in seen:
@@ -101,7 +114,7 @@ def _fate(row, email, seen, members, pending, groups_by_name):
     return Fate.INVITE, "An invitation will be sent."
 
 
-def counts(imp):
+def counts(imp: Import) -> dict[str, int]:
     """{fate: number of rows} in one query."""
     return dict(db.session.execute(
         db.select(ImportRow.fate, func.count(ImportRow.id))
@@ -109,10 +122,11 @@ def counts(imp):
     ).all())
 
 
-def run_import(org, actor, imp):
-    """Create the invitations of every row marked invite or resend, commit, then send all
-    the messages over one connection. Refuses an import already run. Each row gets its
-    outcome (sent, not delivered with the reason, or skipped); the caller commits them.
+def run_import(org: Organization, actor: User, imp: Import, *, commit: Callable[[], None]) -> Import:
+    """Create the invitations of every row marked invite or resend, ``commit`` (the
+    caller's), then send all the messages over one connection. Refuses an import already
+    run. Each row gets its outcome (sent, not delivered with the reason, or skipped); the
+    caller commits them.
     """
     check_allowed(org, actor)
     imp = db.session.scalar(
@@ -142,7 +156,7 @@ def run_import(org, actor, imp):
         row.invitation_id = outcome.invitation.id
     imp.status = ImportStatus.DONE
     imp.ran_at = now()
-    db.session.commit()  # every invitation is saved before the first message goes out
+    commit()  # every invitation is saved before the first message goes out
     invitations.deliver(org, actor, [outcome for _, outcome in outcomes])
     # The commit expired the rows: load them back in one query, not one each below.
     db.session.scalars(
@@ -161,7 +175,7 @@ def run_import(org, actor, imp):
     return imp
 
 
-def page_of_imports(org, page, per_page):
+def page_of_imports(org: Organization, page: int, per_page: int) -> Pagination:
     query = (
         db.select(Import).options(joinedload(Import.created_by))
         .where(Import.org_id == org.id)
@@ -170,7 +184,7 @@ def page_of_imports(org, page, per_page):
     return paginate(query, page, per_page)
 
 
-def rows_of(imp):
+def rows_of(imp: Import) -> Sequence[ImportRow]:
     return db.session.scalars(
         db.select(ImportRow).options(joinedload(ImportRow.invitation))
         .filter_by(import_id=imp.id).order_by(ImportRow.row_number)

@@ -10,11 +10,15 @@ openpyxl opens it (:func:`check_package`): openpyxl holds a whole row, and whole
 as the styles, in memory, and some of its work multiplies two parts (each sheet the workbook
 lists re-reads that sheet's part; each cell of a shared formula tokenizes the formula again).
 """
+from __future__ import annotations
+
 import csv
 import io
 import re
 import zipfile
+from collections.abc import Generator
 from contextlib import closing
+from typing import IO, Any, TypeAlias
 from xml.parsers import expat
 
 from openpyxl import Workbook, load_workbook
@@ -36,6 +40,10 @@ COLUMNS = {
     "last_name": {"last name", "lastname", "surname", "family name", "last"},
 }
 LIMITS = {"email": 500, "groups": 1000, "first_name": 200, "last_name": 200}
+# One data row: "row_number" (int) and each key of COLUMNS (str).
+Row: TypeAlias = dict[str, Any]
+# (number, cells) of each row of a sheet, as it is read.
+SheetRows: TypeAlias = Generator[tuple[int, list[str]], None, None]
 
 # An XLSX file is a zip of XML parts; check_package holds them to these. For scale, a list of
 # 500 people in 50 columns, as openpyxl writes it, is 1.5 MB of XML and 81,000 units of work.
@@ -64,11 +72,11 @@ TOO_COMPLEX = (
 
 
 class SpreadsheetError(DomainError):
-    def __init__(self, message):
+    def __init__(self, message: str) -> None:
         super().__init__(message, "file")
 
 
-def read_rows(filename, data):
+def read_rows(filename: str | None, data: bytes) -> list[Row]:
     """``[{"row_number", "email", "groups", "first_name", "last_name"}]`` of the data rows.
 
     Refuses an empty file, one over 1 MB, one that is neither CSV nor XLSX, an XLSX file that
@@ -81,7 +89,8 @@ def read_rows(filename, data):
     if len(data) > MAX_BYTES:
         raise SpreadsheetError("The file is larger than 1 MB. Split it into smaller files.")
     is_xlsx = data[:4] == b"PK\x03\x04" or (filename or "").lower().endswith((".xlsx", ".xlsm"))
-    header, people = None, []
+    header: dict[str, int | None] | None = None
+    people: list[Row] = []
     with closing(_xlsx_rows(data) if is_xlsx else _csv_rows(data)) as rows:
         for number, cells in rows:
             if number > MAX_SHEET_ROWS:
@@ -106,8 +115,8 @@ def read_rows(filename, data):
     return people
 
 
-def _columns(header):
-    wanted = {}
+def _columns(header: list[str]) -> dict[str, int | None]:
+    wanted: dict[str, int | None] = {}
     normalized = [" ".join(cell.replace("_", " ").lower().split()) for cell in header]
     for key, names in COLUMNS.items():
         wanted[key] = next((i for i, name in enumerate(normalized) if name in names), None)
@@ -119,15 +128,15 @@ def _columns(header):
     return wanted
 
 
-def _person(number, cells, positions):
-    row = {"row_number": number}
+def _person(number: int, cells: list[str], positions: dict[str, int | None]) -> Row:
+    row: Row = {"row_number": number}
     for key, position in positions.items():
         value = cells[position] if position is not None and position < len(cells) else ""
         row[key] = value.strip()[: LIMITS[key]]
     return row
 
 
-def _csv_rows(data):
+def _csv_rows(data: bytes) -> SheetRows:
     """(record number, cells) of every record, empty ones included, parsed as they are read.
 
     Refuses a file with a NUL byte anywhere: it is not text (UTF-16, an image), and
@@ -151,7 +160,7 @@ def _csv_rows(data):
         raise SpreadsheetError(f"This CSV file could not be read ({error}).") from error
 
 
-def _xlsx_rows(data):
+def _xlsx_rows(data: bytes) -> SheetRows:
     """(row number, cells) of every row of the first sheet, empty ones included, read one at
     a time by openpyxl's read-only mode once :func:`check_package` has let the file in."""
     workbook = None
@@ -177,7 +186,7 @@ def _xlsx_rows(data):
             workbook.close()
 
 
-def check_package(archive):
+def check_package(archive: zipfile.ZipFile) -> None:
     """Refuse an XLSX package that would cost openpyxl too much, before it reads any of it.
 
     zipfile never inflates a part past the size the zip's directory gives, so those sizes are
@@ -217,13 +226,13 @@ class _Work:
     relationships: the longest such lead and all relationships count once per sheet.
     """
 
-    def __init__(self):
-        self.units = 0
+    def __init__(self) -> None:
+        self.units: float = 0
         self.sheets = 0
         self.lead = 0
         self.relationships = 0
 
-    def add(self, units):
+    def add(self, units: float) -> None:
         self.units += units
         if self.units > MAX_WORK:
             raise SpreadsheetError(TOO_COMPLEX)
@@ -232,7 +241,7 @@ class _Work:
 class _PartReader:
     """Streams one part through expat, adding to the package's :class:`_Work` as it goes."""
 
-    def __init__(self, work):
+    def __init__(self, work: _Work) -> None:
         self.work = work
         self.parser = expat.ParserCreate(namespace_separator=" ")
         self.parser.ordered_attributes = True  # names and values alternate in one list
@@ -242,15 +251,15 @@ class _PartReader:
         self.parser.EndElementHandler = self.end
         self.parser.CharacterDataHandler = self.text
         self.seen = 0  # bytes up to the start of the latest tag or text
-        self.root = None
+        self.root: str | None = None
         self.lead = 0  # elements before <dimension>
         self.before_dimension = True
-        self.open = []  # for each open element: is it counted as a cell (else as other)?
+        self.open: list[bool] = []  # for each open element: is it counted as a cell (else as other)?
         self.row_cells = 0
-        self.formula = None  # [si, length of its text] of the open shared formula
-        self.shared = {}  # si: length of the shared formula's text
+        self.formula: list[Any] | None = None  # [si, length of its text] of the open shared formula
+        self.shared: dict[str | None, int] = {}  # si: length of the shared formula's text
 
-    def read(self, stream):
+    def read(self, stream: IO[bytes]) -> None:
         fed = 0
         try:
             while chunk := stream.read(16 * 1024):
@@ -264,10 +273,10 @@ class _PartReader:
         if self.root == MAIN + "worksheet":
             self.work.lead = max(self.work.lead, self.lead)
 
-    def doctype(self, *declaration):
+    def doctype(self, *declaration: object) -> None:
         raise SpreadsheetError(NOT_READABLE)
 
-    def start(self, name, attributes):
+    def start(self, name: str, attributes: list[str]) -> None:
         self.seen = self.parser.CurrentByteIndex
         if len(attributes) > 2 * MAX_ATTRIBUTES:
             raise SpreadsheetError(TOO_COMPLEX)
@@ -301,14 +310,14 @@ class _PartReader:
             if formula.get("t") == "shared":
                 self.formula = [formula.get("si"), 0]
 
-    def text(self, data):
+    def text(self, data: str) -> None:
         self.seen = self.parser.CurrentByteIndex
         if self.formula is not None:
             self.formula[1] += len(data)
         elif self.open and not self.open[-1]:
             self.work.add(OTHER_WEIGHT * len(SEPARATORS.findall(data)))
 
-    def end(self, name):
+    def end(self, name: str) -> None:
         self.seen = self.parser.CurrentByteIndex
         self.open.pop()
         if self.formula is not None and name == MAIN + "f":
@@ -321,14 +330,14 @@ class _PartReader:
                 self.work.add(length / FORMULA_CHARS)
 
 
-def safe_cell(value):
+def safe_cell(value: object) -> str:
     """A cell for a CSV or XLSX export: text a spreadsheet would run as a formula
     (starting with = + - @, tab or carriage return) gets a leading apostrophe."""
     text = str(value or "")
     return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
 
 
-def template_csv():
+def template_csv() -> bytes:
     out = io.StringIO()
     writer = csv.writer(out)
     writer.writerow(TEMPLATE_HEADER)
@@ -336,9 +345,9 @@ def template_csv():
     return out.getvalue().encode("utf-8-sig")
 
 
-def template_xlsx():
+def template_xlsx() -> bytes:
     workbook = Workbook()
-    sheet = workbook.active
+    sheet = workbook.worksheets[0]  # a new workbook has one, active
     sheet.title = "Learners"
     sheet.append(TEMPLATE_HEADER)
     sheet.append(TEMPLATE_EXAMPLE)

@@ -3,7 +3,8 @@ from wtforms import SelectField, SelectMultipleField, TextAreaField
 from wtforms.validators import DataRequired, Length, Optional
 from wtforms.widgets import CheckboxInput, ListWidget
 
-from invites.invitations.service import MAX_ADDRESSES, MAX_MESSAGE
+from invites.invitations.addresses import MAX_ADDRESSES
+from invites.invitations.messages import MAX_MESSAGE
 
 
 class InviteForm(FlaskForm):

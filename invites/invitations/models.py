@@ -2,7 +2,7 @@
 from datetime import timedelta
 
 from invites.clock import now
-from invites.extensions import db
+from invites.extensions import Model, db
 from invites.orgs.models import Role
 from invites.tokens import TokenHolder
 
@@ -36,7 +36,7 @@ invitation_groups = db.Table(
 )
 
 
-class Invitation(TokenHolder, db.Model):
+class Invitation(TokenHolder, Model):
     __tablename__ = "invitations"
 
     id = db.Column(db.Integer, primary_key=True)
@@ -84,9 +84,9 @@ class Invitation(TokenHolder, db.Model):
         ),
     )
 
-    def issue_token(self, lifetime_days):
+    def renew(self, lifetime_days: int) -> str:
         """A fresh token and expiry; any earlier link stops working. Returns the token."""
-        token = super().issue_token()
+        token = self.issue_token()
         self.expires_at = now() + timedelta(days=lifetime_days)
         return token
 

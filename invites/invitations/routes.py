@@ -1,35 +1,32 @@
-"""Email invitations: the Invitations panel, "Invite Member", and the emailed link.
-
-Organization pages live under ``/o/<slug>``; the link an invitee follows is the short
-public ``/i/<token>``. GET never changes anything there: accepting and declining are
-deliberate POSTs, because mail scanners open links.
+"""Email invitations, the staff side: the Invitations panel, "Invite Member" and its
+preview, and answering from the bell or the dashboard. The emailed link's public
+``/i/<token>`` pages are in :mod:`invites.invitations.public`, on the same blueprint.
 """
-from flask import (Blueprint, current_app, flash, make_response, redirect, render_template,
-                   request, session, url_for)
+from flask import Blueprint, current_app, flash, redirect, render_template, request, session, url_for
 from flask_login import current_user, login_required
 from sqlalchemy.exc import IntegrityError
 
 from invites import policy
-from invites.accounts.forms import RegisterForm
-from invites.accounts.service import find_user_by_email, register_user
-from invites.accounts.sessions import log_in, log_out
-from invites.errors import DomainError
 from invites.extensions import db, limiter
-from invites.forms import EmptyForm, offer_roles_and_groups, unconfirmed
+from invites.forms import EmptyForm, unconfirmed
+from invites.groups.forms import offer_roles_and_groups
 from invites.htmx import fragment, fragment_or_redirect, is_htmx, page_or_fragment
-from invites.invitations import service
+from invites.invitations import answering, messages, queries, sending
 from invites.invitations.forms import InvitationEmailForm, InviteForm
-from invites.invitations.loaders import load_groups, load_invitation, load_own_invitation
+from invites.groups.loaders import load_groups
+from invites.invitations.loaders import load_invitation, load_own_invitation
 from invites.invitations.models import Status
 from invites.mail.routes import mail_html_response
-from invites.orgs.loaders import load_org, page_number
+from invites.orgs.loaders import load_org, load_org_for
+from invites.pagination import page_number
 from invites.orgs.models import Role
+from invites.transaction import attempt
+
 
 bp = Blueprint("invitations", __name__)
 
 OUTCOMES_KEY = "invitation_outcomes"
 SAMPLE_MESSAGE = "The inviter's personal message appears here."
-UNAVAILABLE_STATUS = {"unknown": 404, "wrong_account": 403, "unverified": 403}
 
 
 # --- The Invitations panel (F9) ----------------------------------------------------------
@@ -37,19 +34,18 @@ UNAVAILABLE_STATUS = {"unknown": 404, "wrong_account": 403, "unverified": 403}
 @bp.route("/o/<slug>/manage/invitations")
 @login_required
 def panel(slug):
-    org = load_org(slug)
-    policy.require(current_user, "invitations.manage", org)
-    version = service.panel_version(org)
+    org = load_org_for(slug, "invitations.manage")
+    version = queries.panel_version(org)
     if is_htmx() and request.args.get("since") == version:
         return "", 204  # nothing changed since the table was drawn: htmx keeps it
-    status = request.args.get("status") if request.args.get("status") in service.FILTERS else ""
+    status = request.args.get("status") if request.args.get("status") in queries.FILTERS else ""
     search = request.args.get("q", "").strip()[:100]
-    page = service.page_of_invitations(
+    page = queries.page_of_invitations(
         org, page_number(), current_app.config["PAGE_SIZE"], status or None, search or None
     )
     context = dict(
         org=org, page=page, status=status, search=search, version=version,
-        filters=[(value, Status.LABELS[value]) for value in service.FILTERS],
+        filters=[(value, Status.LABELS[value]) for value in queries.FILTERS],
         form=EmptyForm(),
     )
     if is_htmx() and "since" in request.args:
@@ -74,13 +70,9 @@ def resend(slug, invitation_id):
     invitation = load_invitation(org, invitation_id)
     policy.require(current_user, "invitations.manage", org, invitation)
     if EmptyForm().validate_on_submit():
-        try:
-            outcome = service.resend_invitation(org, current_user, invitation)
-        except DomainError as error:
-            db.session.rollback()
-            flash(error.message, "error")
-        else:
-            db.session.commit()
+        with attempt() as done:
+            outcome = sending.resend_invitation(org, current_user, invitation, commit=db.session.commit)
+        if done:
             if outcome.ok:
                 flash(f"Invitation sent again to {invitation.email}.", "success")
             else:
@@ -107,13 +99,9 @@ def cancel(slug, invitation_id):
     )
     if asking is not None:
         return asking
-    try:
-        service.cancel_invitation(org, current_user, invitation)
-    except DomainError as error:
-        db.session.rollback()
-        flash(error.message, "error")
-    else:
-        db.session.commit()
+    with attempt() as done:
+        sending.cancel_invitation(org, current_user, invitation)
+    if done:
         flash(f"The invitation of {invitation.email} is cancelled.", "success")
     return _row(org, invitation)
 
@@ -121,15 +109,14 @@ def cancel(slug, invitation_id):
 @bp.route("/o/<slug>/manage/invitations/email", methods=["GET", "POST"])
 @login_required
 def email_settings(slug):
-    org = load_org(slug)
-    policy.require(current_user, "settings.edit", org)
+    org = load_org_for(slug, "settings.edit")
     form = InvitationEmailForm(obj=org)
     if form.validate_on_submit():
-        changed = service.update_invitation_email(org, current_user, form.invitation_intro.data)
+        changed = messages.update_invitation_email(org, current_user, form.invitation_intro.data)
         db.session.commit()
         flash("Invitation email saved." if changed else "Nothing changed.", "success")
         return redirect(url_for("invitations.email_settings", slug=org.slug))
-    preview = service.preview_message(
+    preview = messages.preview_message(
         org, current_user, "", Role.MEMBER, [], SAMPLE_MESSAGE
     )
     return render_template(
@@ -171,11 +158,10 @@ def _request_args(org, form):
 @bp.route("/o/<slug>/invitations/new", methods=["GET"])
 @login_required
 def new(slug):
-    org = load_org(slug)
-    policy.require(current_user, "people.invite", org)
+    org = load_org_for(slug, "people.invite")
     # After sending, the per-address results come here once (post/redirect/get), so a
     # reload does not send the batch again.
-    outcomes = [service.Outcome(*row) for row in session.pop(OUTCOMES_KEY, [])]
+    outcomes = [sending.Outcome(*row) for row in session.pop(OUTCOMES_KEY, [])]
     return _invite_page(org, _invite_form(org, formdata=None), outcomes=outcomes)
 
 
@@ -183,22 +169,20 @@ def new(slug):
 @login_required
 @limiter.limit("20 per minute; 200 per hour")
 def send(slug):
-    org = load_org(slug)
-    policy.require(current_user, "people.invite", org)
+    org = load_org_for(slug, "people.invite")
     form = _invite_form(org)
     if not form.validate_on_submit():
         return _invite_page(org, form, status=422)
     try:
-        outcomes = service.send_invitations(org, current_user, *_request_args(org, form))
-    except DomainError as error:
-        db.session.rollback()
-        error.apply_to(form)
-        return _invite_page(org, form, status=422)
+        with attempt(form) as sent:
+            outcomes = sending.send_invitations(org, current_user, *_request_args(org, form),
+                                                commit=db.session.commit)
     except IntegrityError:  # the same address invited by someone else at the same moment
         db.session.rollback()
         form.form_errors.append("One of these addresses was invited at the same moment. Send again.")
         return _invite_page(org, form, status=409)
-    db.session.commit()
+    if not sent:
+        return _invite_page(org, form, status=422)
     session[OUTCOMES_KEY] = [(o.address[:254], o.kind, o.detail[:300]) for o in outcomes]
     return redirect(url_for("invitations.new", slug=org.slug, group=request.args.get("group", type=int)))
 
@@ -207,7 +191,7 @@ def _preview(org, form):
     """The email the form would send; what the form may not choose falls back to defaults."""
     role = form.role.data if form.role.data in form.allowed_roles else Role.MEMBER
     group_ids = [gid for gid in (form.groups.data or []) if gid in form.allowed_groups]
-    return service.preview_message(
+    return messages.preview_message(
         org, current_user, form.addresses.data or "", role, load_groups(org, group_ids),
         form.message.data or "",
     )
@@ -217,8 +201,7 @@ def _preview(org, form):
 @login_required
 def preview(slug):
     """The exact email, before sending: a fragment for htmx, the form page without JS."""
-    org = load_org(slug)
-    policy.require(current_user, "people.invite", org)
+    org = load_org_for(slug, "people.invite")
     form = _invite_form(org)
     form.validate()  # errors shown beside the fields; the preview renders what it can
     message = _preview(org, form)
@@ -241,8 +224,7 @@ def preview_html(slug):
     """The preview's HTML version, loaded into a sandboxed frame by a form that targets
     it, and served with the mail's own CSP so its inline styles apply (a ``srcdoc`` frame
     would inherit the page's strict CSP). A POST, as a message can be long."""
-    org = load_org(slug)
-    policy.require(current_user, "people.invite", org)
+    org = load_org_for(slug, "people.invite")
     form = _invite_form(org, formdata=request.form)
     return mail_html_response(_preview(org, form).html)
 
@@ -251,9 +233,8 @@ def preview_html(slug):
 @login_required
 def people(slug):
     """Autocomplete for the "To" field: this organization's members only."""
-    org = load_org(slug)
-    policy.require(current_user, "people.invite", org)
-    matches = service.search_members(org, current_user, request.args.get("person", ""))
+    org = load_org_for(slug, "people.invite")
+    matches = queries.search_members(org, current_user, request.args.get("person", ""))
     return render_template(
         "invitations/_people.html", matches=matches, query=request.args.get("person", ""),
         show_email=policy.role_of(current_user, org) in policy.STAFF,
@@ -267,10 +248,10 @@ def _answer_inline(invitation_id, accept):
     if EmptyForm().validate_on_submit():
         try:
             if accept:
-                service.accept_invitation(invitation, current_user)
+                answering.accept_invitation(invitation, current_user)
             else:
-                service.decline_invitation(invitation, current_user)
-        except service.InvitationUnavailable as error:
+                answering.decline_invitation(invitation, current_user)
+        except answering.InvitationUnavailable as error:
             db.session.rollback()
             flash(error.message, "error")
         except IntegrityError:
@@ -278,7 +259,7 @@ def _answer_inline(invitation_id, accept):
             flash(f"You are already a member of {invitation.org.name}.", "info")
         else:
             db.session.commit()
-            service.tell_inviter_by_mail(invitation)
+            answering.tell_inviter_by_mail(invitation)
             db.session.commit()
             if accept:
                 flash(f"Welcome to {invitation.org.name}!", "success")
@@ -303,132 +284,3 @@ def accept_inline(invitation_id):
 @login_required
 def decline_inline(invitation_id):
     return _answer_inline(invitation_id, accept=False)
-
-
-# --- The emailed link: /i/<token> (F10) -----------------------------------------------
-
-def _unavailable(error, invitation=None):
-    return make_response(
-        render_template("invitations/unavailable.html", reason=error.reason,
-                        message=error.message, invitation=invitation, form=EmptyForm()),
-        UNAVAILABLE_STATUS.get(error.reason, 410),
-    )
-
-
-def _answerable(token):
-    """(invitation, None) when the link can be answered, else (invitation, error page)."""
-    invitation = service.find_by_token(token)
-    try:
-        service.check_answerable(invitation)
-    except service.InvitationUnavailable as error:
-        if error.reason == "used" and current_user.is_authenticated \
-                and invitation.accepted_user_id == current_user.id:
-            flash(f"You already accepted this invitation to {invitation.org.name}.", "info")
-            return invitation, redirect(url_for("orgs.show", slug=invitation.org.slug))
-        return invitation, _unavailable(error, invitation)
-    return invitation, None
-
-
-@bp.route("/i/<token>")
-@limiter.limit("30 per minute")
-def respond(token):
-    invitation, refusal = _answerable(token)
-    if refusal is not None:
-        return refusal
-    if current_user.is_authenticated and current_user.email != invitation.email:
-        return _unavailable(service.InvitationUnavailable("wrong_account"), invitation)
-    return render_template(
-        "invitations/respond.html", invitation=invitation, token=token, form=EmptyForm(),
-        has_account=None if current_user.is_authenticated else find_user_by_email(invitation.email) is not None,
-    )
-
-
-@bp.route("/i/<token>/accept", methods=["POST"])
-@limiter.limit("10 per minute")
-def accept(token):
-    invitation, refusal = _answerable(token)
-    if refusal is not None:
-        return refusal
-    if not EmptyForm().validate_on_submit():
-        return redirect(url_for("invitations.respond", token=token))
-    if not current_user.is_authenticated:
-        return redirect(url_for("accounts.login", next=url_for("invitations.respond", token=token)))
-    try:
-        membership = service.accept_invitation(invitation, current_user, by_link=True)
-    except service.InvitationUnavailable as error:
-        db.session.rollback()
-        return _unavailable(error, invitation)
-    except IntegrityError:  # a second accept at the same moment already made the membership
-        db.session.rollback()
-        return redirect(url_for("orgs.show", slug=invitation.org.slug))
-    db.session.commit()
-    service.tell_inviter_by_mail(invitation)
-    db.session.commit()
-    groups = f" and {', '.join(g.name for g in invitation.groups)}" if invitation.groups else ""
-    flash(f"Welcome to {invitation.org.name}! You joined as {membership.role_label}{groups}.", "success")
-    return redirect(url_for("orgs.show", slug=invitation.org.slug))
-
-
-@bp.route("/i/<token>/decline", methods=["POST"])
-@limiter.limit("10 per minute")
-def decline(token):
-    invitation, refusal = _answerable(token)
-    if refusal is not None:
-        return refusal
-    if not EmptyForm().validate_on_submit():
-        return redirect(url_for("invitations.respond", token=token))
-    user = current_user if current_user.is_authenticated else None
-    try:
-        service.decline_invitation(invitation, user, by_link=True)
-    except service.InvitationUnavailable as error:
-        db.session.rollback()
-        return _unavailable(error, invitation)
-    db.session.commit()
-    service.tell_inviter_by_mail(invitation)
-    db.session.commit()
-    return render_template("invitations/declined.html", invitation=invitation)
-
-
-@bp.route("/i/<token>/register", methods=["GET", "POST"])
-@limiter.limit("5 per minute; 30 per hour", methods=["POST"])
-def register(token):
-    """Register with the invited address, prefilled and locked. Following the emailed
-    link proves the address, so the account starts verified."""
-    invitation, refusal = _answerable(token)
-    if refusal is not None:
-        return refusal
-    back = url_for("invitations.respond", token=token)
-    if current_user.is_authenticated:
-        return redirect(back)
-    if find_user_by_email(invitation.email) is not None:
-        flash(f"You already have an account with {invitation.email}: log in to accept.", "info")
-        return redirect(url_for("accounts.login", next=back))
-    form = RegisterForm()
-    form.email.data = invitation.email  # locked: whatever was posted, this is the address
-    if form.validate_on_submit():
-        try:
-            user = register_user(form.name.data, form.username.data, invitation.email,
-                                 form.password.data)
-            service.confirm_address(user)  # the link proves the address
-        except DomainError as error:
-            db.session.rollback()
-            error.apply_to(form)
-        else:
-            db.session.commit()
-            log_in(user)
-            flash(f"Your account is ready, {user.name}. Accept the invitation to join "
-                  f"{invitation.org.name}.", "success")
-            return redirect(back)
-    return render_template(
-        "accounts/register.html", form=form, email_locked=True,
-        action=url_for("invitations.register", token=token),
-        login_url=url_for("accounts.login", next=back),
-    )
-
-
-@bp.route("/i/<token>/switch", methods=["POST"])
-def switch_account(token):
-    """From the "sent to another address" page: log out, then log in with the right one."""
-    if EmptyForm().validate_on_submit():
-        log_out()
-    return redirect(url_for("accounts.login", next=url_for("invitations.respond", token=token)))

@@ -1,5 +1,5 @@
 """The public Join Web Page of an organization (F13, premium)."""
-from invites.extensions import db
+from invites.extensions import Model, db
 
 join_page_groups = db.Table(
     "join_page_groups",
@@ -9,7 +9,7 @@ join_page_groups = db.Table(
 )
 
 
-class JoinPage(db.Model):
+class JoinPage(Model):
     """One per organization, made when an owner first opens the panel. Off by default."""
 
     __tablename__ = "join_pages"
@@ -27,10 +27,10 @@ class JoinPage(db.Model):
     groups = db.relationship("Group", secondary=join_page_groups, order_by="Group.name")
 
     @property
-    def domains(self):
+    def domains(self) -> list[str]:
         return [line for line in self.allowed_domains.split("\n") if line]
 
-    def allows(self, email):
+    def allows(self, email: str) -> bool:
         """True when ``email``'s domain is on the list (or the list is empty)."""
         rules = self.domains
         if not rules:

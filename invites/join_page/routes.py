@@ -1,28 +1,31 @@
 """The Join Web Page panel and the public /join/<slug> (F13, premium)."""
+from __future__ import annotations
+
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
+from flask.typing import ResponseReturnValue
 from flask_login import current_user, login_required
 from sqlalchemy.exc import IntegrityError
 
-from invites import policy
 from invites.accounts.service import send_verification_email
-from invites.errors import DomainError
 from invites.extensions import db, limiter
 from invites.forms import EmptyForm, choices
 from invites.groups.models import Group
-from invites.invitations.loaders import load_groups
+from invites.groups.loaders import load_groups
 from invites.join_page import service
 from invites.join_page.forms import JoinPageForm
+from invites.join_page.models import JoinPage
 from invites.mail.service import MailDeliveryError, external_url
-from invites.orgs.loaders import load_org
+from invites.orgs.loaders import load_org_for
+from invites.transaction import attempt
+
 
 bp = Blueprint("join_page", __name__)
 
 
 @bp.route("/o/<slug>/manage/join-page", methods=["GET", "POST"])
 @login_required
-def panel(slug):
-    org = load_org(slug)
-    policy.require(current_user, "join_page.manage", org)
+def panel(slug: str) -> ResponseReturnValue:
+    org = load_org_for(slug, "join_page.manage")
     if not org.is_premium:
         # F6: explain, offer nothing; a POST is refused by the server all the same.
         return render_template("join_page/panel.html", org=org, form=None), (403 if _posted() else 200)
@@ -35,17 +38,14 @@ def panel(slug):
         form.allowed_domains.data = "\n".join(page.domains)
     status = 200
     if form.validate_on_submit():
-        try:
+        with attempt(form) as saved:
             changes = service.update_page(
                 org, current_user, page, enabled=form.enabled.data, slug=form.slug.data,
                 groups=load_groups(org, form.groups.data), allowed_domains=form.allowed_domains.data,
             )
-        except DomainError as error:
-            db.session.rollback()
-            error.apply_to(form)
+        if not saved:
             page = service.page_of(org)
         else:
-            db.session.commit()
             flash("Join Web Page saved." if changes else "Nothing changed.", "success")
             return redirect(url_for("join_page.panel", slug=org.slug))
     if _posted():
@@ -57,11 +57,11 @@ def panel(slug):
     ), status
 
 
-def _posted():
+def _posted() -> bool:
     return request.method == "POST"
 
 
-def _public(slug):
+def _public(slug: str) -> JoinPage:
     page = service.public_page(slug)
     if page is None:
         abort(404, "This page is not available.")
@@ -70,7 +70,7 @@ def _public(slug):
 
 @bp.route("/join/<slug>", methods=["GET"])
 @limiter.limit("60 per minute")
-def show(slug):
+def show(slug: str) -> ResponseReturnValue:
     page = _public(slug)
     refusal = None
     if current_user.is_authenticated:
@@ -83,7 +83,7 @@ def show(slug):
 
 @bp.route("/join/<slug>", methods=["POST"])
 @limiter.limit("10 per minute")
-def join(slug):
+def join(slug: str) -> ResponseReturnValue:
     page = _public(slug)
     if not current_user.is_authenticated:
         return redirect(url_for("accounts.login", next=url_for("join_page.show", slug=page.slug)))
@@ -106,7 +106,7 @@ def join(slug):
     return redirect(url_for("orgs.show", slug=page.org.slug))
 
 
-def _send_confirmation():
+def _send_confirmation() -> None:
     try:
         send_verification_email(current_user)
         db.session.commit()

@@ -1,30 +1,35 @@
 """The Join Web Page (F13, premium): a public page where anyone may join as a member,
 unless the owners limit it to email addresses at some domains."""
+from __future__ import annotations
+
 import re
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 from invites import policy
 from invites.activity.service import record
-from invites.errors import DomainError
+from invites.errors import DomainError, Refusal
 from invites.extensions import db
 from invites.join_page.models import JoinPage
-from invites.orgs.admission import admit
-from invites.orgs.models import Organization, Role
+from invites.orgs.admission import NothingToAdmit, admit
+from invites.orgs.models import Membership, Organization, Role
 from invites.orgs.service import RESERVED_SLUGS, require_premium
+
+if TYPE_CHECKING:
+    from invites.accounts.models import User
+    from invites.groups.models import Group
 
 SLUG = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 DOMAIN = re.compile(r"^(\*\.)?(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z][a-z0-9-]{0,62}$")
 MAX_DOMAINS = 100
 
 
-class JoinRefused(DomainError):
-    """Why this account may not join through the page; ``reason`` picks what to say."""
-
-    def __init__(self, reason, message):
-        super().__init__(message)
-        self.reason = reason
+class JoinRefused(Refusal):
+    """Why this account may not join through the page; ``reason`` picks what to say (each
+    refusal gives its own message)."""
 
 
-def page_of(org):
+def page_of(org: Organization) -> JoinPage:
     """The organization's join page, made (off, with a slug from its own) when missing."""
     page = db.session.scalar(db.select(JoinPage).filter_by(org_id=org.id))
     if page is None:
@@ -34,7 +39,7 @@ def page_of(org):
     return page
 
 
-def _free_slug(org):
+def _free_slug(org: Organization) -> str:
     base = org.slug
     slug, n = base, 2
     while slug in RESERVED_SLUGS or _taken(slug, org):
@@ -42,7 +47,7 @@ def _free_slug(org):
     return slug
 
 
-def _taken(slug, org):
+def _taken(slug: str, org: Organization) -> bool:
     """True when ``slug`` is another join page's address or another organization's slug
     (security review F12: /join/<slug> must not pass for that organization's page)."""
     other_page = db.select(JoinPage.id).where(JoinPage.slug == slug, JoinPage.org_id != org.id)
@@ -50,7 +55,7 @@ def _taken(slug, org):
     return db.session.scalar(db.select(other_page.exists() | other_org.exists()))
 
 
-def parse_domains(text):
+def parse_domains(text: str | None) -> list[str]:
     """The allowed domains typed one per line (or separated by commas or spaces),
     lower-cased and de-duplicated. Refuses anything that is not a domain name or a
     ``*.domain`` rule, naming it."""
@@ -71,7 +76,10 @@ def parse_domains(text):
     return rules
 
 
-def update_page(org, actor, page, *, enabled, slug, groups, allowed_domains):
+def update_page(
+    org: Organization, actor: User, page: JoinPage, *, enabled: bool, slug: str | None,
+    groups: Sequence[Group], allowed_domains: str | None,
+) -> list[tuple[str, str]]:
     """Save the panel. Refuses on the free plan, a malformed or reserved slug, a slug
     taken by another join page or by another organization (its own organization's slug is
     fine), groups of another organization and malformed domains. Returns the changes made."""
@@ -106,7 +114,7 @@ def update_page(org, actor, page, *, enabled, slug, groups, allowed_domains):
     return changes
 
 
-def public_page(slug):
+def public_page(slug: str | None) -> JoinPage | None:
     """The page at /join/<slug> if it is on and its organization is premium, else None
     (the route answers a plain 404 either way: nothing about why is revealed)."""
     page = db.session.scalar(db.select(JoinPage).filter_by(slug=(slug or "").lower()))
@@ -115,7 +123,7 @@ def public_page(slug):
     return page
 
 
-def check_may_join(page, user):
+def check_may_join(page: JoinPage, user: User) -> None:
     """Raise JoinRefused unless ``user`` may join now: already a member, an address not
     confirmed yet (when domains are listed), or an address at another domain."""
     if policy.role_of(user, page.org) is not None:
@@ -137,11 +145,15 @@ def check_may_join(page, user):
             )
 
 
-def join(page, user):
+def join(page: JoinPage, user: User) -> Membership:
     """Make ``user`` a member with the page's groups. Refuses what check_may_join does.
     The caller commits."""
     check_may_join(page, user)
     groups = f" and {', '.join(g.name for g in page.groups)}" if page.groups else ""
-    return admit(page.org, user, Role.MEMBER, page.groups, verb="join_page.joined", target=page,
-                 describe=lambda admitted: f"joined through the Join Web Page{groups}").membership
+    try:
+        return admit(page.org, user, Role.MEMBER, page.groups, verb="join_page.joined", target=page,
+                     describe=lambda admitted: f"joined through the Join Web Page{groups}",
+                     refuse_unchanged=True).membership
+    except NothingToAdmit as already:  # the same person's other press won the race
+        raise JoinRefused("member", already.message) from already
 

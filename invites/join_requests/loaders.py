@@ -1,10 +1,17 @@
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
 from sqlalchemy.orm import joinedload, selectinload
 
 from invites.extensions import db
 from invites.join_requests.models import JoinLink, JoinRequest
 
+if TYPE_CHECKING:
+    from invites.orgs.models import Organization
 
-def load_join_link(org, link_id):
+
+def load_join_link(org: Organization, link_id: int) -> JoinLink:
     """A join request link of ``org`` by id, or 404."""
     return db.first_or_404(
         db.select(JoinLink).options(selectinload(JoinLink.groups), selectinload(JoinLink.recipients))
@@ -12,7 +19,7 @@ def load_join_link(org, link_id):
     )
 
 
-def load_join_request(org, request_id):
+def load_join_request(org: Organization, request_id: int) -> JoinRequest:
     """A join request of ``org`` by id, or 404 — never another organization's."""
     return db.first_or_404(
         db.select(JoinRequest)

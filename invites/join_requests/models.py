@@ -1,6 +1,8 @@
 """Join request links and join requests (F12)."""
+from __future__ import annotations
+
 from invites.clock import now
-from invites.extensions import db
+from invites.extensions import Model, db
 from invites.orgs.models import Role
 from invites.tokens import TokenHolder
 
@@ -43,7 +45,7 @@ join_link_recipients = db.Table(
 )
 
 
-class JoinLink(TokenHolder, db.Model):
+class JoinLink(TokenHolder, Model):
     """A join request link: people who follow it ask to join; staff decide."""
 
     __tablename__ = "join_links"
@@ -69,15 +71,15 @@ class JoinLink(TokenHolder, db.Model):
     )
 
     @property
-    def role_label(self):
+    def role_label(self) -> str:
         return Role.LABELS[self.role]
 
     @property
-    def notify_label(self):
+    def notify_label(self) -> str:
         return Notify.LABELS[self.notify]
 
 
-class JoinRequest(db.Model):
+class JoinRequest(Model):
     __tablename__ = "join_requests"
 
     id = db.Column(db.Integer, primary_key=True)
@@ -108,5 +110,5 @@ class JoinRequest(db.Model):
     )
 
     @property
-    def status_label(self):
+    def status_label(self) -> str:
         return RequestStatus.LABELS[self.status]

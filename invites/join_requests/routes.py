@@ -1,8 +1,15 @@
 """Join Request Links and Join Requests panels, and the public ``/r/<token>`` where people
 ask to join (F12). Following the link (GET) changes nothing; requesting is a POST."""
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
+
 from flask import Blueprint, current_app, flash, make_response, redirect, render_template, request, url_for
+from flask.typing import ResponseReturnValue
 from flask_login import current_user, login_required
 from sqlalchemy.exc import IntegrityError
+from werkzeug.wrappers import Response
 
 from invites import policy
 from invites.errors import DomainError
@@ -10,14 +17,21 @@ from invites.extensions import db, limiter
 from invites.forms import EmptyForm, choices, unconfirmed
 from invites.groups.models import Group
 from invites.htmx import fragment_or_redirect, page_or_fragment
-from invites.invitations.loaders import load_groups
+from invites.groups.loaders import load_groups
 from invites.join_requests import service
 from invites.join_requests.forms import JoinLinkForm, RequestForm
 from invites.join_requests.loaders import load_join_link, load_join_request
-from invites.join_requests.models import RequestStatus
+from invites.join_requests.models import JoinLink, RequestStatus
 from invites.mail.service import external_url
-from invites.orgs.loaders import load_org, page_number
+from invites.orgs.loaders import load_org, load_org_for
+from invites.pagination import page_number
 from invites.tokens import remember_in_session, token_from_session
+from invites.transaction import attempt
+
+if TYPE_CHECKING:
+    from invites.accounts.models import User
+    from invites.orgs.models import Organization
+
 
 bp = Blueprint("join_requests", __name__)
 
@@ -28,14 +42,13 @@ REFUSED_STATUS = {"unknown": 404, "inactive": 410}
 
 @bp.route("/o/<slug>/manage/join-links")
 @login_required
-def links_panel(slug):
-    org = load_org(slug)
-    policy.require(current_user, "join_requests.manage", org)
+def links_panel(slug: str) -> ResponseReturnValue:
+    org = load_org_for(slug, "join_requests.manage")
     page = service.page_of_join_links(org, page_number(), current_app.config["PAGE_SIZE"])
     return render_template("join_requests/links_panel.html", org=org, page=page)
 
 
-def _link_form(org, link=None):
+def _link_form(org: Organization, link: JoinLink | None = None) -> JoinLinkForm:
     """The form with this organization's groups and owners/managers as choices. On a
     POST, "Add" and "Remove" change the chosen groups and the form is shown again."""
     form = JoinLinkForm(obj=link) if request.method == "GET" and link else JoinLinkForm()
@@ -60,25 +73,26 @@ def _link_form(org, link=None):
     return form
 
 
-def _editing_groups():
+def _editing_groups() -> bool:
     return "add_group" in request.form or "remove_group" in request.form
 
 
-def _save_link(org, form, link=None):
-    args = (form.description.data, form.role.data, load_groups(org, form.groups.data),
+def _settings(
+    org: Organization, form: JoinLinkForm
+) -> tuple[str | None, str, Sequence[Group], str, list[User]]:
+    """The form's settings, in the order create_join_link and update_join_link take them."""
+    return (form.description.data, form.role.data, load_groups(org, form.groups.data),
             form.notify.data, _recipients(org, form.recipients.data))
-    if link is None:
-        return service.create_join_link(org, current_user, *args)
-    service.update_join_link(org, current_user, link, *args, active=form.active.data)
-    return link, None
 
 
-def _recipients(org, ids):
+def _recipients(org: Organization, ids: Sequence[int] | None) -> list[User]:
     wanted = set(ids or [])
     return [u for u in service.staff_of(org) if u.id in wanted]
 
 
-def _link_page(org, form, link=None, status=200):
+def _link_page(
+    org: Organization, form: JoinLinkForm, link: JoinLink | None = None, status: int = 200
+) -> tuple[str, int]:
     token = token_from_session(link) if link is not None else None
     return render_template(
         "join_requests/link_form.html", org=org, form=form, link=link,
@@ -88,18 +102,13 @@ def _link_page(org, form, link=None, status=200):
 
 @bp.route("/o/<slug>/join-links/new", methods=["GET", "POST"])
 @login_required
-def new_link(slug):
-    org = load_org(slug)
-    policy.require(current_user, "join_requests.manage", org)
+def new_link(slug: str) -> ResponseReturnValue:
+    org = load_org_for(slug, "join_requests.manage")
     form = _link_form(org)
     if request.method == "POST" and not _editing_groups() and form.validate_on_submit():
-        try:
-            link, token = _save_link(org, form)
-        except DomainError as error:
-            db.session.rollback()
-            error.apply_to(form)
-        else:
-            db.session.commit()
+        with attempt(form) as saved:
+            link, token = service.create_join_link(org, current_user, *_settings(org, form))
+        if saved:
             remember_in_session(link, token)
             flash("Join request link created. Copy it and share it.", "success")
             return redirect(url_for("join_requests.edit_link", slug=org.slug, link_id=link.id))
@@ -109,19 +118,17 @@ def new_link(slug):
 
 @bp.route("/o/<slug>/join-links/<int:link_id>", methods=["GET", "POST"])
 @login_required
-def edit_link(slug, link_id):
+def edit_link(slug: str, link_id: int) -> ResponseReturnValue:
     org = load_org(slug)
     link = load_join_link(org, link_id)
     policy.require(current_user, "join_requests.manage", org, link)
     form = _link_form(org, link)
     if request.method == "POST" and not _editing_groups() and form.validate_on_submit():
-        try:
-            _save_link(org, form, link)
-        except DomainError as error:
-            db.session.rollback()
-            error.apply_to(form)
-        else:
-            db.session.commit()
+        with attempt(form) as saved:
+            service.update_join_link(
+                org, current_user, link, *_settings(org, form), active=form.active.data
+            )
+        if saved:
             flash("Link saved.", "success")
             return redirect(url_for("join_requests.edit_link", slug=org.slug, link_id=link.id))
         return _link_page(org, form, link, status=422)
@@ -132,9 +139,8 @@ def edit_link(slug, link_id):
 
 @bp.route("/o/<slug>/manage/join-requests")
 @login_required
-def panel(slug):
-    org = load_org(slug)
-    policy.require(current_user, "join_requests.manage", org)
+def panel(slug: str) -> ResponseReturnValue:
+    org = load_org_for(slug, "join_requests.manage")
     status = request.args.get("status", RequestStatus.PENDING)
     status = status if status in service.FILTERS or status == "all" else RequestStatus.PENDING
     page = service.page_of_requests(org, page_number(), current_app.config["PAGE_SIZE"], status)
@@ -157,7 +163,7 @@ DECISIONS = {
 
 @bp.route("/o/<slug>/join-requests/<int:request_id>/<any(accept, reject, dismiss):decision>", methods=["POST"])
 @login_required
-def decide(slug, request_id, decision):
+def decide(slug: str, request_id: int, decision: str) -> ResponseReturnValue:
     org = load_org(slug)
     join_request = load_join_request(org, request_id)
     policy.require(current_user, "join_requests.manage", org, join_request)
@@ -200,7 +206,7 @@ def decide(slug, request_id, decision):
 
 # --- The public link: /r/<token> -------------------------------------------------------
 
-def _refused(error, link):
+def _refused(error: service.RequestRefused, link: JoinLink | None) -> Response:
     return make_response(
         render_template("join_requests/refused.html", reason=error.reason, message=error.message, link=link),
         REFUSED_STATUS.get(error.reason, 200),
@@ -209,7 +215,7 @@ def _refused(error, link):
 
 @bp.route("/r/<token>", methods=["GET"])
 @limiter.limit("30 per minute")
-def follow(token):
+def follow(token: str) -> ResponseReturnValue:
     link = service.find_join_link(token)
     if link is None or not link.active:
         return _refused(service.RequestRefused("unknown" if link is None else "inactive"), link)
@@ -223,7 +229,7 @@ def follow(token):
 
 @bp.route("/r/<token>", methods=["POST"])
 @limiter.limit("10 per minute")
-def ask(token):
+def ask(token: str) -> ResponseReturnValue:
     link = service.find_join_link(token)
     if not current_user.is_authenticated:
         return redirect(url_for("accounts.login", next=url_for("join_requests.follow", token=token)))

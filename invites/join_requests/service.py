@@ -4,7 +4,13 @@ New requests notify the people the link names, in the bell and by email, at once
 requester hears about an accept or a reject the same two ways. Mail goes out after the
 commit and a failure is logged, never undoing the decision.
 """
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from typing import TYPE_CHECKING, Any
+
 from flask import current_app
+from flask_sqlalchemy.pagination import Pagination
 from sqlalchemy import func
 from sqlalchemy.orm import joinedload, selectinload
 
@@ -12,19 +18,22 @@ from invites import policy, tokens
 from invites.accounts.models import User
 from invites.activity.service import record
 from invites.clock import now
-from invites.errors import DomainError
+from invites.errors import DomainError, Refusal
 from invites.extensions import db
 from invites.join_requests.models import LINK_ROLES, JoinLink, JoinRequest, Notify, RequestStatus
 from invites.mail.service import MailDeliveryError, build_message, connection, external_url
 from invites.notifications.service import notify
 from invites.orgs.admission import admit
-from invites.orgs.models import Membership, Role
+from invites.orgs.models import Membership, Organization, Role
 from invites.pagination import paginate
+
+if TYPE_CHECKING:
+    from invites.groups.models import Group
 
 MAX_MESSAGE = 2000
 
 
-class RequestRefused(DomainError):
+class RequestRefused(Refusal):
     """Why this person cannot request through this link now; ``reason`` picks the page."""
 
     MESSAGES = {
@@ -35,14 +44,10 @@ class RequestRefused(DomainError):
         "rejected": "Your earlier request was not accepted.",
     }
 
-    def __init__(self, reason):
-        super().__init__(self.MESSAGES[reason])
-        self.reason = reason
-
 
 # --- Links -----------------------------------------------------------------------------
 
-def staff_of(org):
+def staff_of(org: Organization) -> Sequence[User]:
     """The organization's owners and managers, by name: who may be notified."""
     return db.session.scalars(
         db.select(User)
@@ -52,7 +57,10 @@ def staff_of(org):
     ).all()
 
 
-def _check_settings(org, description, role, groups, notify_choice, recipients):
+def _check_settings(
+    org: Organization, description: str | None, role: str, groups: Sequence[Group],
+    notify_choice: str, recipients: Sequence[User],
+) -> tuple[str, list[User]]:
     description = " ".join((description or "").split())
     if not description:
         raise DomainError("Describe the link (people who follow it see this).", "description")
@@ -75,7 +83,10 @@ def _check_settings(org, description, role, groups, notify_choice, recipients):
     return description, list(recipients)
 
 
-def create_join_link(org, actor, description, role, groups, notify_choice, recipients=()):
+def create_join_link(
+    org: Organization, actor: User, description: str | None, role: str, groups: Sequence[Group],
+    notify_choice: str, recipients: Sequence[User] = (),
+) -> tuple[JoinLink, str]:
     """Create a link; returns ``(link, token)`` (only the token's hash is stored).
 
     Refuses an empty description, a role other than Member or Collaborator, groups of
@@ -93,7 +104,10 @@ def create_join_link(org, actor, description, role, groups, notify_choice, recip
     return link, token
 
 
-def update_join_link(org, actor, link, description, role, groups, notify_choice, recipients=(), active=True):
+def update_join_link(
+    org: Organization, actor: User, link: JoinLink, description: str | None, role: str,
+    groups: Sequence[Group], notify_choice: str, recipients: Sequence[User] = (), active: bool = True,
+) -> list[tuple[str, str]]:
     """Change a link's settings and its "Active" switch. Refuses what creating refuses.
     Returns the list of changes recorded (empty when nothing changed)."""
     description, recipients = _check_settings(org, description, role, groups, notify_choice, recipients)
@@ -114,11 +128,11 @@ def update_join_link(org, actor, link, description, role, groups, notify_choice,
     return changes
 
 
-def find_join_link(token):
+def find_join_link(token: str | None) -> JoinLink | None:
     return tokens.find_by_token(JoinLink, token, joinedload(JoinLink.org), selectinload(JoinLink.groups))
 
 
-def page_of_join_links(org, page, per_page):
+def page_of_join_links(org: Organization, page: int, per_page: int) -> Pagination:
     query = (
         db.select(JoinLink)
         .options(joinedload(JoinLink.created_by), selectinload(JoinLink.groups),
@@ -131,7 +145,7 @@ def page_of_join_links(org, page, per_page):
 
 # --- Requesting ------------------------------------------------------------------------
 
-def check_may_request(link, user):
+def check_may_request(link: JoinLink | None, user: User) -> None:
     """Raise RequestRefused unless ``user`` may request through ``link`` now: an unknown
     or inactive link, a member, a pending request, or a rejected one (through any link of
     the organization) each refuse."""
@@ -150,7 +164,7 @@ def check_may_request(link, user):
         raise RequestRefused("pending")
 
 
-def request_to_join(link, user, message=""):
+def request_to_join(link: JoinLink, user: User, message: str | None = "") -> JoinRequest:
     """Record a request and notify the people the link names (in the bell); the caller
     commits, then calls :func:`mail_new_request`. Refuses what check_may_request does.
     An account whose address is not confirmed may ask, but staff are told so: anyone can
@@ -169,7 +183,7 @@ def request_to_join(link, user, message=""):
     return join_request
 
 
-def recipients_of(link):
+def recipients_of(link: JoinLink) -> Sequence[User]:
     """Who hears about a request through ``link`` (owners and managers only, always)."""
     if link.notify == Notify.NOBODY:
         return []
@@ -180,7 +194,7 @@ def recipients_of(link):
     return [u for u in staff if u.id in chosen]
 
 
-def mail_new_request(join_request):
+def mail_new_request(join_request: JoinRequest) -> int:
     """Email the link's recipients about a new request over one connection."""
     link = join_request.link
     people = recipients_of(link) if link is not None else []
@@ -194,7 +208,7 @@ def mail_new_request(join_request):
     )
 
 
-def _mail_each(messages, **context):
+def _mail_each(messages: Iterable[tuple[str, str, str, dict[str, Any]]], **context: Any) -> int:
     """Send ``(to, subject, template, extra context)`` messages over one connection; a
     refused one is logged and the rest go on. Returns how many were sent."""
     sent = 0
@@ -210,14 +224,14 @@ def _mail_each(messages, **context):
 
 # --- Deciding --------------------------------------------------------------------------
 
-def _lock(join_request):
+def _lock(join_request: JoinRequest) -> JoinRequest:
     return db.session.scalar(
         db.select(JoinRequest).where(JoinRequest.id == join_request.id)
         .with_for_update().execution_options(populate_existing=True)
     )
 
 
-def _decide(org, actor, join_request, status):
+def _decide(org: Organization, actor: User, join_request: JoinRequest, status: str) -> JoinRequest:
     join_request = _lock(join_request)
     if join_request.status != RequestStatus.PENDING:
         raise DomainError(f"This request was already {join_request.status_label.lower()}.")
@@ -233,7 +247,7 @@ def _decide(org, actor, join_request, status):
     return join_request
 
 
-def accept_request(org, actor, join_request):
+def accept_request(org: Organization, actor: User, join_request: JoinRequest) -> JoinRequest:
     """Grant the link's role and groups (Member, no groups if the link is gone). Refuses a
     request that is no longer pending, and one from an account whose email address is not
     confirmed yet (it may belong to someone else; rejecting or dismissing still works).
@@ -248,7 +262,7 @@ def accept_request(org, actor, join_request):
     return join_request
 
 
-def reject_request(org, actor, join_request):
+def reject_request(org: Organization, actor: User, join_request: JoinRequest) -> JoinRequest:
     """Reject: the person cannot request again. Refuses a request no longer pending."""
     join_request = _decide(org, actor, join_request, RequestStatus.REJECTED)
     user = join_request.user
@@ -257,14 +271,14 @@ def reject_request(org, actor, join_request):
     return join_request
 
 
-def dismiss_request(org, actor, join_request):
+def dismiss_request(org: Organization, actor: User, join_request: JoinRequest) -> None:
     """Delete the request without an answer: the person may request again."""
     name = join_request.user.name
     db.session.delete(join_request)
     record(org, actor, "join_request.dismissed", f"dismissed {name}'s request to join")
 
 
-def mail_decision(join_request):
+def mail_decision(join_request: JoinRequest) -> int:
     """Email the requester that their request was accepted or rejected."""
     accepted = join_request.status == RequestStatus.ACCEPTED
     org = join_request.org
@@ -279,7 +293,9 @@ def mail_decision(join_request):
 FILTERS = (RequestStatus.PENDING, RequestStatus.REJECTED, RequestStatus.ACCEPTED)
 
 
-def page_of_requests(org, page, per_page, status=RequestStatus.PENDING):
+def page_of_requests(
+    org: Organization, page: int, per_page: int, status: str = RequestStatus.PENDING
+) -> Pagination:
     query = (
         db.select(JoinRequest)
         .options(joinedload(JoinRequest.user), joinedload(JoinRequest.link),
@@ -292,7 +308,7 @@ def page_of_requests(org, page, per_page, status=RequestStatus.PENDING):
     return paginate(query, page, per_page)
 
 
-def pending_count(org):
+def pending_count(org: Organization) -> int:
     return db.session.scalar(
         db.select(func.count(JoinRequest.id)).filter_by(org_id=org.id, status=RequestStatus.PENDING)
     )

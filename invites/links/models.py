@@ -1,8 +1,10 @@
 """Invite links (F11): one shareable URL that lets many people join."""
-from datetime import timedelta
+from __future__ import annotations
+
+from datetime import datetime, timedelta
 
 from invites.clock import now
-from invites.extensions import db
+from invites.extensions import Model, db
 from invites.orgs.models import Role
 from invites.tokens import TokenHolder
 
@@ -36,7 +38,7 @@ invite_link_groups = db.Table(
 )
 
 
-class InviteLink(TokenHolder, db.Model):
+class InviteLink(TokenHolder, Model):
     __tablename__ = "invite_links"
 
     id = db.Column(db.Integer, primary_key=True)
@@ -64,18 +66,18 @@ class InviteLink(TokenHolder, db.Model):
         db.CheckConstraint("max_uses is null or uses <= max_uses", name="uses"),
     )
 
-    def is_expired(self, at=None):
+    def is_expired(self, at: datetime | None = None) -> bool:
         return self.expires_at is not None and self.expires_at <= (at or now())
 
     @property
-    def is_used_up(self):
+    def is_used_up(self) -> bool:
         return self.max_uses is not None and self.uses >= self.max_uses
 
-    def is_usable(self, at=None):
+    def is_usable(self, at: datetime | None = None) -> bool:
         return self.deleted_at is None and not self.is_expired(at) and not self.is_used_up
 
     @property
-    def state(self):
+    def state(self) -> str:
         if self.deleted_at is not None:
             return "deleted"
         if self.is_expired():
@@ -85,13 +87,13 @@ class InviteLink(TokenHolder, db.Model):
         return "active"
 
     @property
-    def state_label(self):
+    def state_label(self) -> str:
         return {"deleted": "Deleted", "expired": "Expired", "used_up": "Used up", "active": "Active"}[self.state]
 
     @property
-    def access_label(self):
+    def access_label(self) -> str:
         return Access.LABELS[self.access]
 
     @property
-    def role_label(self):
+    def role_label(self) -> str:
         return Role.LABELS[self.role]

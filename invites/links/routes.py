@@ -5,23 +5,35 @@ Only a hash of each token is stored, so the link itself can be shown only to the
 that created it: its token is kept in that browser's signed session (the last few), which
 is what lets the link's page show "Copy link" and "Share" after the redirect.
 """
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
 from flask import Blueprint, current_app, flash, make_response, redirect, render_template, request, url_for
+from flask.typing import ResponseReturnValue
 from flask_login import current_user, login_required
 from sqlalchemy.exc import IntegrityError
+from werkzeug.wrappers import Response
 
 from invites import policy
-from invites.errors import DomainError
 from invites.extensions import db, limiter
-from invites.forms import EmptyForm, offer_roles_and_groups, unconfirmed
+from invites.forms import EmptyForm, unconfirmed
+from invites.groups.forms import offer_roles_and_groups
 from invites.htmx import fragment_or_redirect, page_or_fragment
-from invites.invitations.loaders import load_groups
+from invites.groups.loaders import load_groups
 from invites.links import service
 from invites.links.forms import LinkForm, ShareForm
 from invites.links.loaders import load_link
-from invites.links.models import Access
+from invites.links.models import Access, InviteLink
 from invites.mail.service import external_url
-from invites.orgs.loaders import load_org, page_number
+from invites.orgs.loaders import load_org, load_org_for
+from invites.pagination import page_number
 from invites.tokens import remember_in_session, token_from_session
+from invites.transaction import attempt
+
+if TYPE_CHECKING:
+    from invites.orgs.models import Organization
+
 
 bp = Blueprint("links", __name__)
 
@@ -32,14 +44,13 @@ UNAVAILABLE_STATUS = {"unknown": 404, "members_only": 403}
 
 @bp.route("/o/<slug>/manage/links")
 @login_required
-def panel(slug):
-    org = load_org(slug)
-    policy.require(current_user, "links.manage", org)
+def panel(slug: str) -> ResponseReturnValue:
+    org = load_org_for(slug, "links.manage")
     page = service.page_of_links(org, page_number(), current_app.config["PAGE_SIZE"])
     return page_or_fragment("links/panel.html", "links/_table.html", org=org, page=page, form=EmptyForm())
 
 
-def _link_form(org, fresh=False):
+def _link_form(org: Organization, fresh: bool = False) -> LinkForm:
     form = LinkForm(formdata=None) if fresh else LinkForm()
     offer_roles_and_groups(form, current_user, org, fresh=fresh,
                            preset_group=request.args.get("group", type=int))
@@ -49,39 +60,33 @@ def _link_form(org, fresh=False):
     return form
 
 
-def _new_page(org, form, status=200):
+def _new_page(org: Organization, form: LinkForm, status: int = 200) -> tuple[str, int]:
     return render_template("links/new.html", org=org, form=form,
                            preset_group=request.args.get("group", type=int)), status
 
 
 @bp.route("/o/<slug>/links/new", methods=["GET"])
 @login_required
-def new(slug):
-    org = load_org(slug)
-    policy.require(current_user, "people.invite", org)
+def new(slug: str) -> ResponseReturnValue:
+    org = load_org_for(slug, "people.invite")
     return _new_page(org, _link_form(org, fresh=True))
 
 
 @bp.route("/o/<slug>/links/new", methods=["POST"])
 @login_required
 @limiter.limit("30 per minute")
-def create(slug):
-    org = load_org(slug)
-    policy.require(current_user, "people.invite", org)
+def create(slug: str) -> ResponseReturnValue:
+    org = load_org_for(slug, "people.invite")
     form = _link_form(org)
     if form.validate_on_submit():
-        try:
+        with attempt(form) as done:
             link, token = service.create_link(
                 org, current_user,
                 expiration=form.expiration.data, custom_date=form.custom_date.data,
                 access=form.access.data, role=form.role.data,
                 groups=load_groups(org, form.groups.data or []), max_uses=form.max_uses.data,
             )
-        except DomainError as error:
-            db.session.rollback()
-            error.apply_to(form)
-        else:
-            db.session.commit()
+        if done:
             remember_in_session(link, token)
             flash("Invite link created. Copy it or share it by email.", "success")
             return redirect(url_for("links.show", slug=org.slug, link_id=link.id))
@@ -90,7 +95,10 @@ def create(slug):
 
 # --- One link: show, share, delete -----------------------------------------------------
 
-def _show_page(org, link, share_form=None, results=None, status=200):
+def _show_page(
+    org: Organization, link: InviteLink, share_form: ShareForm | None = None,
+    results: list[tuple[str, str | None]] | None = None, status: int = 200,
+) -> tuple[str, int]:
     token = token_from_session(link)
     return render_template(
         "links/show.html", org=org, link=link, token=token,
@@ -101,7 +109,7 @@ def _show_page(org, link, share_form=None, results=None, status=200):
 
 @bp.route("/o/<slug>/links/<int:link_id>")
 @login_required
-def show(slug, link_id):
+def show(slug: str, link_id: int) -> ResponseReturnValue:
     org = load_org(slug)
     link = load_link(org, link_id)
     policy.require(current_user, "links.edit", org, link)
@@ -111,27 +119,24 @@ def show(slug, link_id):
 @bp.route("/o/<slug>/links/<int:link_id>/share", methods=["POST"])
 @login_required
 @limiter.limit("10 per minute; 60 per hour")
-def share(slug, link_id):
+def share(slug: str, link_id: int) -> ResponseReturnValue:
     org = load_org(slug)
     link = load_link(org, link_id)
     policy.require(current_user, "links.edit", org, link)
     form = ShareForm()
     if not form.validate_on_submit():
         return _show_page(org, link, share_form=form, status=422)
-    try:
+    with attempt(form) as done:
         results = service.share_link(org, current_user, link, token_from_session(link),
                                      form.addresses.data, form.note.data)
-    except DomainError as error:
-        db.session.rollback()
-        error.apply_to(form)
+    if not done:
         return _show_page(org, link, share_form=form, status=422)
-    db.session.commit()
     return _show_page(org, link, results=results)
 
 
 @bp.route("/o/<slug>/links/<int:link_id>/delete", methods=["POST"])
 @login_required
-def delete(slug, link_id):
+def delete(slug: str, link_id: int) -> ResponseReturnValue:
     org = load_org(slug)
     link = load_link(org, link_id)
     policy.require(current_user, "links.edit", org, link)
@@ -150,20 +155,16 @@ def delete(slug, link_id):
     )
     if asking is not None:
         return asking
-    try:
+    with attempt(category="info") as done:
         service.delete_link(org, current_user, link)
-    except DomainError as error:
-        db.session.rollback()
-        flash(error.message, "info")
-    else:
-        db.session.commit()
+    if done:
         flash("Invite link deleted.", "success")
     return fragment_or_redirect(None, back)
 
 
 # --- Following a link: /l/<token> ------------------------------------------------------
 
-def _unavailable(error, link):
+def _unavailable(error: service.LinkUnavailable, link: InviteLink | None) -> Response:
     return make_response(
         render_template("links/unavailable.html", reason=error.reason, message=error.message, link=link),
         UNAVAILABLE_STATUS.get(error.reason, 410),
@@ -172,10 +173,10 @@ def _unavailable(error, link):
 
 @bp.route("/l/<token>")
 @limiter.limit("30 per minute")
-def follow(token):
+def follow(token: str) -> ResponseReturnValue:
     link = service.find_link(token)
     try:
-        service.check_usable(link)
+        link = service.check_usable(link)
     except service.LinkUnavailable as error:
         return _unavailable(error, link)
     role = policy.role_of(current_user, link.org)
@@ -186,12 +187,14 @@ def follow(token):
 
 @bp.route("/l/<token>/join", methods=["POST"])
 @limiter.limit("10 per minute")
-def join(token):
+def join(token: str) -> ResponseReturnValue:
     link = service.find_link(token)
     if not EmptyForm().validate_on_submit():
         return redirect(url_for("links.follow", token=token))
     if not current_user.is_authenticated:
         return redirect(url_for("accounts.login", next=url_for("links.follow", token=token)))
+    if link is None:
+        return _unavailable(service.LinkUnavailable("unknown"), None)
     try:
         use = service.use_link(link, current_user)
         db.session.commit()

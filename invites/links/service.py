@@ -1,27 +1,37 @@
 """Invite links (F11): create, share by email, use, delete."""
-from dataclasses import dataclass
-from datetime import datetime, time, timedelta
+from __future__ import annotations
 
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+from typing import TYPE_CHECKING, cast
+
+from flask_sqlalchemy.pagination import Pagination
+from sqlalchemy import CursorResult, Table
 from sqlalchemy.orm import joinedload, selectinload
 
 from invites import policy, tokens
 from invites.accounts.service import normalize_email
 from invites.activity.service import record
 from invites.clock import now
-from invites.errors import DomainError
+from invites.errors import DomainError, Refusal
 from invites.extensions import db
-from invites.invitations.service import MAX_ADDRESSES, check_request, split_entries
+from invites.invitations.addresses import MAX_ADDRESSES, check_request, split_entries
 from invites.links.models import Access, Expiry, InviteLink
 from invites.mail import quota
 from invites.mail.service import MailDeliveryError, build_message, connection, external_url
-from invites.orgs.admission import admit, missing_groups
-from invites.orgs.models import Membership
+from invites.orgs.admission import Admission, NothingToAdmit, admit
+from invites.orgs.models import Membership, Organization
 from invites.pagination import paginate
+
+if TYPE_CHECKING:
+    from invites.accounts.models import User
+    from invites.groups.models import Group
 
 MAX_USES = 100_000
 
 
-class LinkUnavailable(DomainError):
+class LinkUnavailable(Refusal):
     """The link cannot be used; ``reason`` picks the page that explains why."""
 
     MESSAGES = {
@@ -32,12 +42,10 @@ class LinkUnavailable(DomainError):
         "members_only": "This invite link is for existing members only.",
     }
 
-    def __init__(self, reason):
-        super().__init__(self.MESSAGES[reason])
-        self.reason = reason
 
-
-def expiry_from(choice, custom_date=None, at=None):
+def expiry_from(
+    choice: str, custom_date: date | None = None, at: datetime | None = None
+) -> datetime | None:
     """When a link made now with this "Expiration" choice expires (None: never).
 
     A custom date means the end of that day (UTC); refuses a past date, a missing one,
@@ -56,7 +64,10 @@ def expiry_from(choice, custom_date=None, at=None):
     return datetime.combine(custom_date + timedelta(days=1), time.min)
 
 
-def create_link(org, creator, *, expiration, custom_date=None, access, role, groups, max_uses=None):
+def create_link(
+    org: Organization, creator: User, *, expiration: str, custom_date: date | None = None,
+    access: str, role: str, groups: Sequence[Group], max_uses: int | None = None,
+) -> tuple[InviteLink, str]:
     """Create a link and return ``(link, token)``; the token is not stored (only its hash).
 
     Refuses what invitations refuse (a role above the creator's, a group they may not
@@ -85,7 +96,7 @@ def create_link(org, creator, *, expiration, custom_date=None, access, role, gro
     return link, token
 
 
-def describe(link):
+def describe(link: InviteLink) -> str:
     """The settings in a few words, for the activity log."""
     parts = [link.access_label.lower(), f"as {link.role_label}"]
     if link.groups:
@@ -96,7 +107,7 @@ def describe(link):
     return "; ".join(parts)
 
 
-def delete_link(org, actor, link):
+def delete_link(org: Organization, actor: User, link: InviteLink) -> None:
     """Delete a link: its URL then says so. Refuses a link already deleted."""
     if link.deleted_at is not None:
         raise DomainError("This link was already deleted.")
@@ -104,15 +115,16 @@ def delete_link(org, actor, link):
     record(org, actor, "link.deleted", f"deleted an invite link ({describe(link)})", link)
 
 
-def find_link(token):
+def find_link(token: str | None) -> InviteLink | None:
     return tokens.find_by_token(
         InviteLink, token,
         joinedload(InviteLink.org), joinedload(InviteLink.created_by), selectinload(InviteLink.groups),
     )
 
 
-def check_usable(link):
-    """Raise LinkUnavailable unless the link exists, is not deleted, expired or used up."""
+def check_usable(link: InviteLink | None) -> InviteLink:
+    """Raise LinkUnavailable unless the link exists, is not deleted, expired or used up;
+    returns it."""
     if link is None:
         raise LinkUnavailable("unknown")
     if link.deleted_at is not None:
@@ -121,16 +133,17 @@ def check_usable(link):
         raise LinkUnavailable("expired")
     if link.is_used_up:
         raise LinkUnavailable("used_up")
+    return link
 
 
 @dataclass
 class Use:
     kind: str  # joined, groups_added, already
     membership: Membership
-    groups: list
+    groups: list[Group]
 
 
-def use_link(link, user):
+def use_link(link: InviteLink, user: User) -> Use:
     """``user`` joins through the link, in the caller's transaction; returns a :class:`Use`.
 
     A non-member joins with the link's role and groups, but only through "Anyone with the
@@ -146,15 +159,21 @@ def use_link(link, user):
     membership = db.session.scalar(db.select(Membership).filter_by(org_id=org.id, user_id=user.id))
     if membership is None and link.access != Access.ANYONE:
         raise LinkUnavailable("members_only")
-    if membership is not None and not missing_groups(user, link.groups):
-        return Use("already", membership, [])
-    _count_one_use(link)
-    admission = admit(org, user, link.role, link.groups, verb="link.used", target=link,
-                      describe=_describe_use)
+    try:
+        admission = admit(org, user, link.role, link.groups, verb="link.used", target=link,
+                          describe=_describe_use, refuse_unchanged=True)
+    except NothingToAdmit:
+        return Use("already", membership or _membership(org, user), [])
+    _count_one_use(link)  # refuses (the caller rolls back) when the last use went meanwhile
     return Use("joined" if admission.joined else "groups_added", admission.membership, admission.groups)
 
 
-def _describe_use(admission):
+def _membership(org: Organization, user: User) -> Membership:
+    """The membership that a press of the same link at the same moment just made."""
+    return db.session.scalars(db.select(Membership).filter_by(org_id=org.id, user_id=user.id)).one()
+
+
+def _describe_use(admission: Admission) -> str:
     names = ", ".join(g.name for g in admission.groups)
     if not admission.joined:
         return f"joined {names} through an invite link"
@@ -162,10 +181,10 @@ def _describe_use(admission):
     return f"joined as {admission.membership.role_label}{into} through an invite link"
 
 
-def _count_one_use(link):
+def _count_one_use(link: InviteLink) -> None:
     at = now()
-    table = InviteLink.__table__
-    result = db.session.execute(
+    table = cast(Table, InviteLink.__table__)
+    result = cast(CursorResult, db.session.execute(
         table.update()
         .where(
             table.c.id == link.id,
@@ -174,7 +193,7 @@ def _count_one_use(link):
             (table.c.max_uses.is_(None)) | (table.c.uses < table.c.max_uses),
         )
         .values(uses=table.c.uses + 1)
-    )
+    ))
     if result.rowcount != 1:  # someone took the last use (or it lapsed) a moment ago
         db.session.refresh(link)
         check_usable(link)
@@ -182,7 +201,10 @@ def _count_one_use(link):
     db.session.refresh(link, ["uses"])
 
 
-def share_link(org, sender, link, token, addresses, note=""):
+def share_link(
+    org: Organization, sender: User, link: InviteLink, token: str | None, addresses: str,
+    note: str | None = "",
+) -> list[tuple[str, str | None]]:
     """Email the link to up to 10 addresses over one SMTP connection.
 
     ``token`` must be this link's (only its creator's browser still has it). Refuses an
@@ -198,7 +220,8 @@ def share_link(org, sender, link, token, addresses, note=""):
         raise DomainError("Enter at least one email address.", "addresses")
     if len(entries) > MAX_ADDRESSES:
         raise DomainError(f"Share with at most {MAX_ADDRESSES} addresses at a time.", "addresses")
-    valid, results = [], []
+    valid: list[str] = []
+    results: list[tuple[str, str | None]] = []
     for entry in entries:
         try:
             valid.append(normalize_email(entry))
@@ -223,7 +246,7 @@ def share_link(org, sender, link, token, addresses, note=""):
     return results
 
 
-def page_of_links(org, page, per_page):
+def page_of_links(org: Organization, page: int, per_page: int) -> Pagination:
     """The organization's links that are not deleted, newest first (active and lapsed),
     with their creator and groups loaded in a fixed number of queries."""
     query = (

@@ -1,8 +1,8 @@
 from invites.clock import now
-from invites.extensions import db
+from invites.extensions import Model, db
 
 
-class OutboxMessage(db.Model):
+class OutboxMessage(Model):
     """A message kept instead of sent, when no MAIL_SERVER is configured."""
 
     __tablename__ = "outbox_messages"
@@ -16,7 +16,7 @@ class OutboxMessage(db.Model):
     created_at = db.Column(db.DateTime, nullable=False, default=now)
 
 
-class MailQuotaUsage(db.Model):
+class MailQuotaUsage(Model):
     """How many invitation mails one account sent from one organization on one (UTC) day:
     what the daily caps of ``mail/quota.py`` count (security review F4)."""
 

@@ -5,6 +5,10 @@ is charged here before it is sent, to the account that sends it and the organiza
 is sent from. An account whose address is not confirmed sends none: anyone can register,
 and the platform's sender must not become theirs (security review F4).
 """
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
 from sqlalchemy import func
 
 from invites.clock import now
@@ -12,12 +16,18 @@ from invites.errors import DomainError
 from invites.extensions import db
 from invites.mail.models import MailQuotaUsage
 
+if TYPE_CHECKING:
+    from invites.accounts.models import User
+    from invites.orgs.models import Organization
+
 
 class QuotaExceeded(DomainError):
     """Sending would pass a daily cap, or the sender may not send mail at all."""
 
+    code = "quota_exceeded"
 
-def daily_caps(org):
+
+def daily_caps(org: Organization) -> dict[str, int]:
     """``{"organization": n, "account": n}`` for ``org``'s plan (config DAILY_INVITATION_MAILS)."""
     from flask import current_app
 
@@ -25,7 +35,7 @@ def daily_caps(org):
     return caps.get(org.plan, caps["free"])
 
 
-def sent_today(org, user):
+def sent_today(org: Organization, user: User) -> tuple[int, int]:
     """(mails sent from ``org`` today by anyone, mails sent today by ``user`` from any
     organization), in one query."""
     today = now().date()
@@ -40,18 +50,19 @@ def sent_today(org, user):
     return int(row[0]), int(row[1])
 
 
-def check_may_send(sender):
-    """Refuse an account whose address is not confirmed (QuotaExceeded)."""
+def check_may_send(sender: User) -> None:
+    """Refuse an account whose address is not confirmed (code "unconfirmed_address")."""
     if not sender.is_verified:
-        raise QuotaExceeded(
+        raise DomainError(
             "Confirm your email address before sending invitations: follow the link we "
-            "emailed you, or ask for a new one on your dashboard."
+            "emailed you, or ask for a new one on your dashboard.",
+            code="unconfirmed_address",
         )
 
 
-def charge(org, sender, count):
+def charge(org: Organization, sender: User, count: int) -> None:
     """Count ``count`` invitation mails about to go from ``org`` by ``sender``; refuse
-    (QuotaExceeded, nothing counted) an unconfirmed sender, or a batch that would pass
+    (nothing counted) an unconfirmed sender, or (QuotaExceeded) a batch that would pass
     the organization's or the account's cap for today. The caller's transaction keeps
     the count: a batch refused later, or rolled back, is not charged."""
     check_may_send(sender)

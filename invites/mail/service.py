@@ -4,13 +4,17 @@ Every message has an HTML and a text body rendered from ``templates/mail/<name>.
 and ``.txt``. With ``MAIL_SERVER`` set it goes out synchronously over SMTP; without it, it
 is kept in the outbox table that the development page lists.
 """
+from __future__ import annotations
+
 import email.policy
 import re
 import secrets
 import smtplib
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from email.header import Header
-from email.utils import make_msgid, parseaddr
+from email.utils import formataddr, make_msgid, parseaddr
+from typing import Any
 from urllib.parse import urlsplit
 
 import flask_mail
@@ -24,7 +28,7 @@ from invites.mail.models import OutboxMessage
 _LINKISH = re.compile(r"([.:@/])(?=\S)")
 
 
-def no_links(text):
+def no_links(text: object) -> str:
     """User-typed text for mail, where clients turn anything that looks like a domain or
     an address into a link: a zero-width space after dots, colons, slashes and @ stops
     that, so a name like "Claim at evil.example" cannot become a link. Still escaped by
@@ -36,7 +40,7 @@ class MailDeliveryError(Exception):
     """Sending failed; ``str(error)`` is the reason to keep and show."""
 
 
-def external_url(endpoint, **values):
+def external_url(endpoint: str, **values: Any) -> str:
     """An absolute URL for mail, always on PUBLIC_URL: never on a request's Host header,
     which whoever sends the request chooses (security review F2). Works outside requests
     too (commands run by cron)."""
@@ -58,7 +62,7 @@ class Message(flask_mail.Message):
 
     WIRE_POLICY = email.policy.compat32.clone(linesep="\r\n")
 
-    def __init__(self, **kwargs):
+    def __init__(self, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         # A Message-ID in the sender's domain, rather than socket.getfqdn() per message.
         sender = self.sender
@@ -69,7 +73,7 @@ class Message(flask_mail.Message):
             domain = ""
         self.msgId = make_msgid(domain=domain or "localhost")
 
-    def as_bytes(self):
+    def as_bytes(self) -> bytes:
         message = self._message()
         message.policy = self.WIRE_POLICY
         for part in message.walk():
@@ -81,11 +85,14 @@ class Message(flask_mail.Message):
         if self.subject and not self.subject.isascii():
             # Flask-Mail's pre-encoded words, folded without room for "Subject: ", would
             # start with an empty line; a Header folds them knowing the name.
-            message.replace_header("Subject", Header(self.subject, "utf-8", header_name="Subject"))
+            # (compat32 takes a Header where the stubs say str)
+            message.replace_header(
+                "Subject", Header(self.subject, "utf-8", header_name="Subject")  # type: ignore[arg-type]
+            )
         return message.as_bytes()
 
 
-def build_message(to, subject, template, **context):
+def build_message(to: str | Iterable[str], subject: object, template: str, **context: Any) -> Message:
     """A Message with both bodies; ``to`` is one address or a list of them.
 
     The subject is folded onto one line: it often holds names people typed, and a line
@@ -105,7 +112,7 @@ def build_message(to, subject, template, **context):
 class _TimedConnection(Connection):
     """Flask-Mail's connection with a socket timeout, so a stalled server can't hang us."""
 
-    def configure_host(self):
+    def configure_host(self) -> smtplib.SMTP:
         state = self.mail
         timeout = current_app.config.get("MAIL_TIMEOUT", 10)
         smtp_class = smtplib.SMTP_SSL if state.use_ssl else smtplib.SMTP
@@ -117,15 +124,15 @@ class _TimedConnection(Connection):
         return host
 
 
-def _uses_outbox():
+def _uses_outbox() -> bool:
     return not current_app.config.get("MAIL_SERVER")
 
 
-def _keep_in_outbox(message):
+def _keep_in_outbox(message: flask_mail.Message) -> None:
     db.session.add(
         OutboxMessage(
             sender=str(message.sender or current_app.config["MAIL_DEFAULT_SENDER"]),
-            recipients=", ".join(message.recipients),
+            recipients=", ".join(formataddr(r) if isinstance(r, tuple) else r for r in message.recipients),
             subject=message.subject,
             text_body=message.body,
             html_body=message.html,
@@ -134,7 +141,7 @@ def _keep_in_outbox(message):
 
 
 @contextmanager
-def connection():
+def connection() -> Iterator[Callable[[flask_mail.Message], None]]:
     """One SMTP session for many messages (or the outbox). Yields ``send(message)``.
 
     ``send`` raises :class:`MailDeliveryError` for a message the server refused; the
@@ -148,7 +155,7 @@ def connection():
     conn = _TimedConnection(state)
     opened = False
 
-    def send(message):
+    def send(message: flask_mail.Message) -> None:
         nonlocal opened
         try:
             if not opened:
@@ -178,18 +185,18 @@ def connection():
             _close_quietly(conn)
 
 
-def send_message(message):
+def send_message(message: flask_mail.Message) -> None:
     """Send one message now; raises :class:`MailDeliveryError` on failure."""
     with connection() as send:
         send(message)
 
 
-def send_mail(to, subject, template, **context):
+def send_mail(to: str | Iterable[str], subject: object, template: str, **context: Any) -> None:
     """Render and send in one step; raises :class:`MailDeliveryError` on failure."""
     send_message(build_message(to, subject, template, **context))
 
 
-def _close_quietly(conn):
+def _close_quietly(conn: Connection) -> None:
     try:
         if conn.host is not None:
             conn.host.quit()
@@ -198,7 +205,7 @@ def _close_quietly(conn):
     conn.host = None
 
 
-def _describe(error):
+def _describe(error: OSError) -> str:
     if isinstance(error, smtplib.SMTPResponseException):
         message = error.smtp_error
         if isinstance(message, bytes):
@@ -212,7 +219,7 @@ def _describe(error):
     return str(error) or type(error).__name__
 
 
-def _describe_refusal(error):
+def _describe_refusal(error: smtplib.SMTPRecipientsRefused) -> str:
     reasons = []
     for address, (code, message) in error.recipients.items():
         text = message.decode("utf-8", "replace") if isinstance(message, bytes) else message

@@ -1,9 +1,9 @@
 """In-app notifications: the bell (F15)."""
 from invites.clock import now
-from invites.extensions import db
+from invites.extensions import Model, db
 
 
-class Notification(db.Model):
+class Notification(Model):
     __tablename__ = "notifications"
 
     id = db.Column(db.Integer, primary_key=True)

@@ -1,19 +1,20 @@
 """The notifications page behind the bell (F15)."""
 from flask import Blueprint, current_app, redirect, render_template, request, url_for
+from flask.typing import ResponseReturnValue
 from flask_login import current_user, login_required
 
 from invites.extensions import db
 from invites.forms import EmptyForm
 from invites.htmx import fragment, is_htmx
 from invites.notifications import service
-from invites.orgs.loaders import page_number
+from invites.pagination import page_number
 
 bp = Blueprint("notifications", __name__)
 
 
 @bp.route("/notifications")
 @login_required
-def index():
+def index() -> ResponseReturnValue:
     """Lists the user's notifications, newest first. Reading the page changes nothing:
     a notification counts as read once marked so (one, or all), or answered."""
     page = service.page_of_notifications(current_user, page_number(), current_app.config["PAGE_SIZE"])
@@ -22,7 +23,7 @@ def index():
 
 @bp.route("/notifications/read", methods=["POST"])
 @login_required
-def mark_all_read():
+def mark_all_read() -> ResponseReturnValue:
     """"Mark all as read": every unread notification of this account."""
     if EmptyForm().validate_on_submit():
         service.mark_all_read(current_user)
@@ -32,7 +33,7 @@ def mark_all_read():
 
 @bp.route("/notifications/<int:notification_id>/read", methods=["POST"])
 @login_required
-def mark_read(notification_id):
+def mark_read(notification_id: int) -> ResponseReturnValue:
     """"Mark as read" on one notification of this account (404 for anyone else's)."""
     notification = service.load_own(current_user, notification_id)
     if EmptyForm().validate_on_submit():

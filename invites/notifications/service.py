@@ -1,4 +1,10 @@
 """Creating and reading in-app notifications (F15)."""
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import TYPE_CHECKING
+
+from flask_sqlalchemy.pagination import Pagination
 from sqlalchemy import func
 from sqlalchemy.orm import joinedload
 
@@ -8,8 +14,15 @@ from invites.invitations.models import Invitation
 from invites.notifications.models import Notification
 from invites.pagination import paginate
 
+if TYPE_CHECKING:
+    from invites.accounts.models import User
+    from invites.orgs.models import Organization
 
-def notify(user, kind, text, org=None, invitation=None):
+
+def notify(
+    user: User, kind: str, text: str, org: Organization | None = None,
+    invitation: Invitation | None = None,
+) -> Notification:
     """Add a notification for ``user``; the caller commits with the change it reports.
 
     Where it leads is decided when it is shown (from ``kind`` and ``org``), so no stored
@@ -26,7 +39,7 @@ def notify(user, kind, text, org=None, invitation=None):
     return entry
 
 
-def renotify_invitation(user, invitation, text):
+def renotify_invitation(user: User, invitation: Invitation, text: str) -> Notification:
     """One notification per invitation: a resend marks the existing one unread again."""
     entry = db.session.scalar(
         db.select(Notification).filter_by(user_id=user.id, invitation_id=invitation.id)
@@ -42,7 +55,7 @@ def renotify_invitation(user, invitation, text):
 BELL_LIMIT = 99  # the bell shows "99+" beyond
 
 
-def unread_count(user):
+def unread_count(user: User) -> int:
     """Unread notifications for the bell on every page, counted up to BELL_LIMIT + 1 only:
     someone with 100,000 unread ones must not make every page read them all."""
     unread = (
@@ -54,7 +67,7 @@ def unread_count(user):
     return db.session.scalar(db.select(func.count()).select_from(unread))
 
 
-def page_of_notifications(user, page, per_page):
+def page_of_notifications(user: User, page: int, per_page: int) -> Pagination:
     """Newest first, with each invitation's organization, inviter and groups loaded up
     front: the page costs the same few queries however many rows it shows."""
     query = (
@@ -71,7 +84,7 @@ def page_of_notifications(user, page, per_page):
     return paginate(query, page, per_page)
 
 
-def mark_read(user, notifications):
+def mark_read(user: User, notifications: Iterable[Notification]) -> int:
     """Mark these notifications (of ``user``) read."""
     ids = [n.id for n in notifications if n.read_at is None and n.user_id == user.id]
     if ids:
@@ -81,7 +94,7 @@ def mark_read(user, notifications):
     return len(ids)
 
 
-def mark_all_read(user):
+def mark_all_read(user: User) -> None:
     """Mark every unread notification of ``user`` read, in one UPDATE."""
     db.session.execute(
         db.update(Notification)
@@ -90,12 +103,12 @@ def mark_all_read(user):
     )
 
 
-def load_own(user, notification_id):
+def load_own(user: User, notification_id: int) -> Notification:
     """A notification of ``user`` by id, or 404."""
     return db.first_or_404(db.select(Notification).filter_by(id=notification_id, user_id=user.id))
 
 
-def mark_invitation_read(user, invitation):
+def mark_invitation_read(user: User, invitation: Invitation) -> None:
     """An invitation answered from anywhere stops counting as unread in the bell."""
     db.session.execute(
         db.update(Notification)

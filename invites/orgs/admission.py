@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any
 
 from invites import policy
 from invites.activity.service import record
+from invites.errors import DomainError
 from invites.extensions import db
 from invites.groups.models import GroupMember
 from invites.orgs.models import Membership
@@ -20,6 +21,12 @@ if TYPE_CHECKING:
     from invites.accounts.models import User
     from invites.groups.models import Group
     from invites.orgs.models import Organization
+
+
+class NothingToAdmit(DomainError):
+    """The person is a member already, in every group offered (``refuse_unchanged``)."""
+
+    code = "member"
 
 
 @dataclass
@@ -61,6 +68,7 @@ def admit(
     describe: Callable[[Admission], str],
     actor: User | None = None,
     target: Any = None,
+    refuse_unchanged: bool = False,
 ) -> Admission:
     """Make ``user`` a member of ``org`` with ``role`` and add them to the ``groups`` they are
     not in yet, in the caller's transaction (flushed, not committed).
@@ -69,15 +77,20 @@ def admit(
     lowers it). Records one activity line, ``verb`` with ``describe(admission)``, by
     ``actor`` (the admitted person unless staff let them in) about ``target`` (the
     invitation, link, request or page). The membership row is read under a lock, so two
-    ways in at the same moment are applied one after the other. What each way tells people
+    ways in at the same moment are applied one after the other. ``refuse_unchanged``
+    raises :class:`NothingToAdmit`, changing nothing, for someone already a member of
+    every group offered: a way meant to let people in (a link, the Join Web Page) pressed
+    twice at once must not count or record the second press. What each way tells people
     (the inviter, the requester) stays with that way.
     """
     membership = _locked_membership(org, user)
     joined = membership is None
+    added = missing_groups(user, groups)
+    if membership is not None and not added and refuse_unchanged:
+        raise NothingToAdmit(f"You are already a member of {org.name}.")
     if membership is None:
         membership = Membership(org_id=org.id, user_id=user.id, role=role)
         db.session.add(membership)
-    added = missing_groups(user, groups)
     for group in added:
         db.session.add(GroupMember(group_id=group.id, user_id=user.id))
     admission = Admission(membership, joined, added)

@@ -1,25 +1,30 @@
 """Loaders scope every object to the organization in the URL and answer 404 otherwise."""
-from flask import request
+from flask_login import current_user
 from sqlalchemy.orm import joinedload
 
+from invites import policy
 from invites.extensions import db
 from invites.orgs.models import Membership, Organization
 
 
-def load_org(slug):
+def load_org(slug: str) -> Organization:
     """The organization with this slug, or 404."""
     return db.first_or_404(db.select(Organization).filter_by(slug=slug))
 
 
-def load_membership(org, membership_id):
+def load_org_for(slug: str, action: str) -> Organization:
+    """The organization with this slug, once the policy lets the current user do
+    ``action`` there: 404 for no such organization or a non-member, 403 without the
+    right. The opening of every organization route."""
+    org = load_org(slug)
+    policy.require(current_user, action, org)
+    return org
+
+
+def load_membership(org: Organization, membership_id: int) -> Membership:
     """A membership of ``org`` by id, or 404 — never another organization's row."""
     return db.first_or_404(
         db.select(Membership)
         .options(joinedload(Membership.user))
         .filter_by(id=membership_id, org_id=org.id)
     )
-
-
-def page_number():
-    """The ``page`` query argument as a positive int (bad values mean page 1)."""
-    return max(request.args.get("page", 1, type=int) or 1, 1)

@@ -1,9 +1,13 @@
-from sqlalchemy import event, inspect, select
-from sqlalchemy.orm import validates
+from __future__ import annotations
+
+from typing import Any, cast
+
+from sqlalchemy import Connection, Table, event, inspect, select
+from sqlalchemy.orm import Mapper, validates
 
 from invites.accounts.models import User
 from invites.clock import now
-from invites.extensions import db
+from invites.extensions import Model, db
 
 
 class Role:
@@ -17,11 +21,11 @@ class Role:
     LABELS = {OWNER: "Owner", MANAGER: "Manager", MEMBER: "Member", COLLABORATOR: "Collaborator"}
 
     @classmethod
-    def rank(cls, role):
+    def rank(cls, role: str) -> int:
         return len(cls.ALL) - cls.ALL.index(role)
 
     @classmethod
-    def choices(cls, at_most=None):
+    def choices(cls, at_most: str | None = None) -> list[tuple[str, str]]:
         """(value, label) pairs, limited to roles not above ``at_most``."""
         return [
             (r, cls.LABELS[r])
@@ -36,7 +40,7 @@ class Plan:
     ALL = (FREE, PREMIUM)
 
 
-class Organization(db.Model):
+class Organization(Model):
     __tablename__ = "organizations"
 
     id = db.Column(db.Integer, primary_key=True)
@@ -60,14 +64,14 @@ class Organization(db.Model):
     )
 
     @property
-    def is_premium(self):
+    def is_premium(self) -> bool:
         return self.plan == Plan.PREMIUM
 
-    def __repr__(self):
+    def __repr__(self) -> str:
         return f"<Organization {self.slug}>"
 
 
-class Membership(db.Model):
+class Membership(Model):
     __tablename__ = "memberships"
 
     id = db.Column(db.Integer, primary_key=True)
@@ -96,23 +100,23 @@ class Membership(db.Model):
     )
 
     @validates("role")
-    def _keep_role_order(self, key, role):
+    def _keep_role_order(self, key: str, role: str) -> str:
         # An unknown role gets a place after the others; the check constraint refuses it.
         self.role_order = Role.ALL.index(role) if role in Role.ALL else len(Role.ALL)
         return role
 
     @property
-    def role_label(self):
+    def role_label(self) -> str:
         return Role.LABELS[self.role]
 
 
-def sort_name(name):
+def sort_name(name: str | None) -> str:
     """How the Members panel orders a name."""
     return (name or "").strip().lower()[:120]
 
 
 @event.listens_for(Membership, "before_insert")
-def _fill_sort_name(mapper, connection, membership):
+def _fill_sort_name(mapper: Mapper[Any], connection: Connection, membership: Membership) -> None:
     user = membership.__dict__.get("user")  # already loaded: no query
     name = user.name if user is not None else connection.scalar(
         select(User.name).where(User.id == membership.user_id)
@@ -121,11 +125,11 @@ def _fill_sort_name(mapper, connection, membership):
 
 
 @event.listens_for(User, "after_update")
-def _follow_renames(mapper, connection, user):
+def _follow_renames(mapper: Mapper[Any], connection: Connection, user: User) -> None:
     """A renamed user keeps their place in every Members panel."""
     if inspect(user).attrs.name.history.has_changes():
         connection.execute(
-            Membership.__table__.update()
+            cast(Table, Membership.__table__).update()
             .where(Membership.user_id == user.id)
             .values(sort_name=sort_name(user.name))
         )

@@ -1,5 +1,13 @@
 """The "Organization Settings" panels of F2, in the order users know them."""
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
 from invites import policy
+
+if TYPE_CHECKING:
+    from invites.accounts.models import User
+    from invites.orgs.models import Organization
 
 # (label, endpoint or None while the feature is coming, policy action that shows it)
 PANELS = [
@@ -16,6 +24,6 @@ PANELS = [
 ]
 
 
-def visible_panels(user, org):
+def visible_panels(user: User, org: Organization) -> list[tuple[str, str]]:
     """(label, endpoint) of each panel this user may open in ``org``."""
     return [(label, endpoint) for label, endpoint, action in PANELS if policy.can(user, action, org)]

@@ -1,22 +1,29 @@
+from __future__ import annotations
+
+from typing import Any
+
 from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
+from flask.typing import ResponseReturnValue
 from flask_login import current_user, login_required
+from werkzeug.wrappers import Response
 
 from invites import policy
-from invites.errors import DomainError
 from invites.extensions import db
 from invites.forms import EmptyForm, unconfirmed
-from invites.invitations.service import open_invitations_for
+from invites.invitations.queries import open_invitations_for
 from invites.htmx import fragment_or_redirect, is_htmx, page_or_fragment
 from invites.orgs import service
 from invites.orgs.forms import OrganizationForm, PermissionsForm, RoleForm
-from invites.orgs.loaders import load_membership, load_org, page_number
-from invites.orgs.models import Membership, Role
+from invites.orgs.loaders import load_membership, load_org, load_org_for
+from invites.pagination import page_number
+from invites.orgs.models import Membership, Organization, Role
 from invites.orgs.panels import visible_panels
+from invites.transaction import attempt
 
 bp = Blueprint("orgs", __name__)
 
 @bp.route("/")
-def dashboard():
+def dashboard() -> ResponseReturnValue:
     if not current_user.is_authenticated:
         return render_template("orgs/welcome.html")
     memberships = service.memberships_of(current_user)
@@ -28,25 +35,21 @@ def dashboard():
 
 @bp.route("/orgs")
 @login_required
-def my_organizations():
+def my_organizations() -> ResponseReturnValue:
     memberships = service.memberships_of(current_user)
     return render_template("orgs/my_organizations.html", memberships=memberships)
 
 
 @bp.route("/orgs/new", methods=["GET", "POST"])
 @login_required
-def create():
+def create() -> ResponseReturnValue:
     form = OrganizationForm()
     if form.validate_on_submit():
-        try:
+        with attempt(form) as done:
             org = service.create_organization(
                 current_user, form.name.data, form.slug.data, form.description.data
             )
-        except DomainError as error:
-            db.session.rollback()
-            error.apply_to(form)
-        else:
-            db.session.commit()
+        if done:
             flash(f"{org.name} is ready. You are its owner.", "success")
             return redirect(url_for("orgs.manage", slug=org.slug))
     return render_template("orgs/new.html", form=form)
@@ -54,25 +57,22 @@ def create():
 
 @bp.route("/o/<slug>")
 @login_required
-def show(slug):
-    org = load_org(slug)
-    policy.require(current_user, "org.view", org)
+def show(slug: str) -> ResponseReturnValue:
+    org = load_org_for(slug, "org.view")
     return render_template("orgs/show.html", org=org, form=EmptyForm())
 
 
 @bp.route("/o/<slug>/manage")
 @login_required
-def manage(slug):
-    org = load_org(slug)
-    policy.require(current_user, "org.manage", org)
+def manage(slug: str) -> ResponseReturnValue:
+    org = load_org_for(slug, "org.manage")
     return render_template("orgs/manage.html", org=org, panels=visible_panels(current_user, org))
 
 
 @bp.route("/o/<slug>/manage/members")
 @login_required
-def members(slug):
-    org = load_org(slug)
-    policy.require(current_user, "members.view", org)
+def members(slug: str) -> ResponseReturnValue:
+    org = load_org_for(slug, "members.view")
     search = request.args.get("q", "").strip()[:100]
     page = service.page_of_members(
         org, page_number(), current_app.config["PAGE_SIZE"], search=search or None
@@ -83,7 +83,7 @@ def members(slug):
     )
 
 
-def _row_context(org):
+def _row_context(org: Organization) -> dict[str, Any]:
     return {
         "role_choices": [(value, Role.LABELS[value]) for value in policy.assignable_roles(current_user, org)],
         "may_change_roles": policy.can(current_user, "members.change_role", org),
@@ -94,19 +94,15 @@ def _row_context(org):
 
 @bp.route("/o/<slug>/members/<int:membership_id>/role", methods=["POST"])
 @login_required
-def change_role(slug, membership_id):
+def change_role(slug: str, membership_id: int) -> ResponseReturnValue:
     org = load_org(slug)
     membership = load_membership(org, membership_id)
     policy.require(current_user, "members.change_role", org, membership)
     form = RoleForm()
     if form.validate_on_submit():
-        try:
+        with attempt() as done:
             service.change_role(org, current_user, membership, form.role.data)
-        except DomainError as error:
-            db.session.rollback()
-            flash(error.message, "error")
-        else:
-            db.session.commit()
+        if done:
             policy.forget_roles(current_user)
             flash(f"{membership.user.name} is now {membership.role_label}.", "success")
     else:
@@ -114,7 +110,7 @@ def change_role(slug, membership_id):
     return _member_row_or_redirect(org, membership)
 
 
-def _member_row_or_redirect(org, membership):
+def _member_row_or_redirect(org: Organization, membership: Membership) -> Response:
     if is_htmx() and not policy.can(current_user, "members.view", org):
         # The actor demoted themselves out of the panel: send them to the organization.
         response = fragment_or_redirect(None, url_for("orgs.show", slug=org.slug))
@@ -129,7 +125,7 @@ def _member_row_or_redirect(org, membership):
 
 @bp.route("/o/<slug>/members/<int:membership_id>/remove", methods=["POST"])
 @login_required
-def remove_member(slug, membership_id):
+def remove_member(slug: str, membership_id: int) -> ResponseReturnValue:
     org = load_org(slug)
     membership = load_membership(org, membership_id)
     policy.require(current_user, "members.remove", org, membership)
@@ -147,22 +143,18 @@ def remove_member(slug, membership_id):
     if asking is not None:
         return asking
     name = membership.user.name
-    try:
+    with attempt() as done:
         service.remove_member(org, current_user, membership)
-    except DomainError as error:
-        db.session.rollback()
-        flash(error.message, "error")
+    if not done:
         return _member_row_or_redirect(org, membership)
-    db.session.commit()
     flash(f"{name} was removed from {org.name}.", "success")
     return fragment_or_redirect(None, url_for("orgs.members", slug=org.slug))
 
 
 @bp.route("/o/<slug>/leave", methods=["POST"])
 @login_required
-def leave(slug):
-    org = load_org(slug)
-    policy.require(current_user, "org.leave", org)
+def leave(slug: str) -> ResponseReturnValue:
+    org = load_org_for(slug, "org.leave")
     form = EmptyForm()
     if not form.validate_on_submit():
         return redirect(url_for("orgs.show", slug=org.slug))
@@ -179,25 +171,21 @@ def leave(slug):
     )
     if asking is not None:
         return asking
-    try:
+    with attempt() as done:
         service.leave_organization(org, membership)
-    except DomainError as error:
-        db.session.rollback()
-        flash(error.message, "error")
+    if not done:
         return redirect(url_for("orgs.show", slug=org.slug))
-    db.session.commit()
     flash(f"You left {org.name}.", "info")
     return redirect(url_for("orgs.my_organizations"))
 
 
 @bp.route("/o/<slug>/manage/permissions", methods=["GET", "POST"])
 @login_required
-def permissions(slug):
-    org = load_org(slug)
-    policy.require(current_user, "settings.edit", org)
+def permissions(slug: str) -> ResponseReturnValue:
+    org = load_org_for(slug, "settings.edit")
     form = PermissionsForm(obj=org)
     if form.validate_on_submit():
-        try:
+        with attempt(form) as done:
             changes = service.update_permissions(
                 org, current_user,
                 managers_may_add_people=form.managers_may_add_people.data,
@@ -205,11 +193,7 @@ def permissions(slug):
                 require_group_on_invite=form.require_group_on_invite.data,
                 invitation_lifetime_days=form.invitation_lifetime_days.data,
             )
-        except DomainError as error:
-            db.session.rollback()
-            error.apply_to(form)
-        else:
-            db.session.commit()
+        if done:
             flash("Permissions saved." if changes else "Nothing changed.", "success")
             return redirect(url_for("orgs.permissions", slug=org.slug))
     return render_template("orgs/permissions.html", org=org, form=form)

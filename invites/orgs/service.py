@@ -1,7 +1,11 @@
 """Organizations, memberships and roles (F2, F3, F5, F6)."""
+from __future__ import annotations
+
 import re
 import unicodedata
+from collections.abc import Sequence
 
+from flask_sqlalchemy.pagination import Pagination
 from sqlalchemy import func
 from sqlalchemy.orm import joinedload
 
@@ -16,13 +20,13 @@ from invites.pagination import paginate
 RESERVED_SLUGS = {"new", "admin", "api", "static", "login", "logout", "register", "join", "o", "orgs"}
 
 
-def slugify(text):
+def slugify(text: str) -> str:
     ascii_text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode()
     slug = re.sub(r"[^a-z0-9]+", "-", ascii_text.lower()).strip("-")
     return slug[:60].strip("-")
 
 
-def _unique_slug(base):
+def _unique_slug(base: str) -> str:
     base = base or "org"
     taken = set(
         db.session.scalars(
@@ -39,7 +43,9 @@ def _unique_slug(base):
     return f"{base}-{n}"
 
 
-def create_organization(creator, name, slug=None, description=""):
+def create_organization(
+    creator: User, name: str, slug: str | None = None, description: str | None = ""
+) -> Organization:
     """Create an organization with ``creator`` as its owner.
 
     Refuses a creator whose address is not confirmed (an organization sends mail in the
@@ -69,7 +75,7 @@ def create_organization(creator, name, slug=None, description=""):
     return org
 
 
-def memberships_of(user):
+def memberships_of(user: User) -> Sequence[Membership]:
     """The user's memberships with their organizations, by organization name."""
     return db.session.scalars(
         db.select(Membership)
@@ -80,7 +86,9 @@ def memberships_of(user):
     ).all()
 
 
-def page_of_members(org, page, per_page, search=None):
+def page_of_members(
+    org: Organization, page: int, per_page: int, search: str | None = None
+) -> Pagination:
     """Members with their accounts, owners first, then by name; one query per page, read
     in order from the (org_id, role_order, sort_name, id) index. ``search`` matches as
     typed: ``%`` and ``_`` are escaped, never wildcards."""
@@ -100,27 +108,27 @@ def page_of_members(org, page, per_page, search=None):
     return paginate(query, page, per_page)
 
 
-def _lock_org(org):
+def _lock_org(org: Organization) -> None:
     """Serialize changes to an organization's owners (a row lock on PostgreSQL)."""
     db.session.execute(
         db.select(Organization.id).where(Organization.id == org.id).with_for_update()
     )
 
 
-def _owner_count(org):
+def _owner_count(org: Organization) -> int:
     return db.session.scalar(
         db.select(func.count()).select_from(Membership).filter_by(org_id=org.id, role=Role.OWNER)
     )
 
 
-def _refuse_losing_last_owner(org, membership, message):
+def _refuse_losing_last_owner(org: Organization, membership: Membership, message: str) -> None:
     if membership.role == Role.OWNER:
         _lock_org(org)
         if _owner_count(org) <= 1:
             raise DomainError(message)
 
 
-def change_role(org, actor, membership, new_role):
+def change_role(org: Organization, actor: User, membership: Membership, new_role: str) -> Membership:
     """Give ``membership`` a new role.
 
     Refuses an unknown role, a role above the actor's own, and demoting the last owner.
@@ -150,7 +158,7 @@ def change_role(org, actor, membership, new_role):
     return membership
 
 
-def _remove_membership(org, membership):
+def _remove_membership(org: Organization, membership: Membership) -> None:
     group_ids = db.select(Group.id).where(Group.org_id == org.id)
     db.session.execute(
         db.delete(GroupMember)
@@ -160,7 +168,7 @@ def _remove_membership(org, membership):
     db.session.delete(membership)
 
 
-def remove_member(org, actor, membership):
+def remove_member(org: Organization, actor: User, membership: Membership) -> None:
     """Remove someone from the organization and its groups. Refuses the last owner."""
     _refuse_losing_last_owner(org, membership, "The last owner cannot be removed.")
     name = membership.user.name
@@ -168,7 +176,7 @@ def remove_member(org, actor, membership):
     record(org, actor, "member.removed", f"removed {name} from the organization", membership)
 
 
-def leave_organization(org, membership):
+def leave_organization(org: Organization, membership: Membership) -> None:
     """The member leaves by themselves. Refuses the last owner."""
     _refuse_losing_last_owner(
         org, membership, "You are the last owner: make someone else owner before leaving."
@@ -178,9 +186,12 @@ def leave_organization(org, membership):
     record(org, user, "member.left", "left the organization", membership)
 
 
-def update_permissions(org, actor, *, managers_may_add_people, members_may_add_people,
-                       require_group_on_invite, invitation_lifetime_days):
-    """Change the "who may add new people" switches and invitation settings (F5)."""
+def update_permissions(
+    org: Organization, actor: User, *, managers_may_add_people: bool, members_may_add_people: bool,
+    require_group_on_invite: bool, invitation_lifetime_days: int,
+) -> list[str]:
+    """Change the "who may add new people" switches and invitation settings (F5); returns
+    the changes recorded. Refuses a lifetime outside 1–365 days."""
     labels = {
         "managers_may_add_people": "managers may add new people",
         "members_may_add_people": "members may add new people",
@@ -206,14 +217,15 @@ def update_permissions(org, actor, *, managers_may_add_people, members_may_add_p
     return changes
 
 
-def _show(value):
+def _show(value: object) -> str:
     if isinstance(value, bool):
         return "on" if value else "off"
     return str(value)
 
 
-def set_plan(org, plan):
-    """Put the organization on a plan (F6); the operator's CLI command calls this."""
+def set_plan(org: Organization, plan: str) -> Organization:
+    """Put the organization on a plan (F6); the operator's CLI command calls this.
+    Refuses an unknown plan."""
     if plan not in Plan.ALL:
         raise DomainError(f"Unknown plan {plan!r}: use one of {', '.join(Plan.ALL)}.")
     old = org.plan
@@ -223,7 +235,7 @@ def set_plan(org, plan):
     return org
 
 
-def require_premium(org):
+def require_premium(org: Organization) -> None:
     """Raise DomainError unless the organization is on the premium plan."""
     if not org.is_premium:
         raise DomainError("This feature is part of the premium plan.")

@@ -13,7 +13,7 @@ from invites.accounts.service import find_user_by_email
 from invites.extensions import db
 from invites.groups.models import GroupMember
 from invites.groups.service import create_group
-from invites.invitations import service
+from invites.invitations import answering, sending
 from invites.invitations.models import Invitation, Status
 from tests.support import new_page, on_live_server, role_in
 
@@ -225,11 +225,11 @@ def invitations(team, make_user, make_invitation):
     )
     _, made.new_token = make_invitation(team.org, team.manager, "newbie@example.com")
     accepted, _ = make_invitation(team.org, team.owner, team.outsider.email)
-    service.accept_invitation(accepted, team.outsider, by_link=True)
+    answering.accept_invitation(accepted, team.outsider, by_link=True)
     declined, _ = make_invitation(team.org, team.owner, "declined@example.com")
-    service.decline_invitation(declined, by_link=True)
+    answering.decline_invitation(declined, by_link=True)
     cancelled, _ = make_invitation(team.org, team.owner, "cancelled@example.com")
-    service.cancel_invitation(team.org, team.owner, cancelled)
+    sending.cancel_invitation(team.org, team.owner, cancelled)
     failed, _ = make_invitation(team.org, team.owner, "failed@example.com")
     failed.delivery_error = "550 mailbox unavailable"
     expired, made.expired_token = make_invitation(team.org, team.owner, "expired@example.com")

@@ -353,7 +353,7 @@ def import_history(app, team, smtp, make_invitation):
     with app.test_request_context():
         done = imports.preview_import(team.org, team.owner, "first.csv", data)
         db.session.commit()
-        imports.run_import(team.org, team.owner, done)
+        imports.run_import(team.org, team.owner, done, commit=db.session.commit)
         db.session.commit()
         # The same file and one new person: Ann, Bob and Eve are pending invitations now.
         data += csv_bytes([["fay@example.com", "New Hires", "Fay", "Fox"]])

@@ -163,7 +163,7 @@ def test_500_rows_over_one_connection_with_every_50th_refused(app, team, premium
     with app.test_request_context():
         imp = service.preview_import(team.org, team.owner, "big.csv", csv_file(people(500)))
         db.session.commit()
-        service.run_import(team.org, team.owner, imp)
+        service.run_import(team.org, team.owner, imp, commit=db.session.commit)
         db.session.commit()
     assert len(smtp.messages) == 490 and smtp.connection_count == 1
     assert imp.sent_count == 490 and imp.failed_count == 10

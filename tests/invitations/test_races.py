@@ -4,8 +4,9 @@ import threading
 import pytest
 
 from invites.accounts.models import User
+from invites.errors import DomainError
 from invites.extensions import db
-from invites.invitations import service
+from invites.invitations import answering, sending
 from invites.invitations.models import Invitation, Status
 from invites.orgs.models import Membership
 
@@ -38,14 +39,14 @@ def run_at_once(app, actions):
 
 def accept_as(user_id, token):
     def accept():
-        return service.accept_invitation(service.find_by_token(token), db.session.get(User, user_id), by_link=True)
+        return answering.accept_invitation(answering.find_by_token(token), db.session.get(User, user_id), by_link=True)
     return accept
 
 
 def cancel_as(user_id, token):
     def cancel():
-        invitation = service.find_by_token(token)
-        return service.cancel_invitation(invitation.org, db.session.get(User, user_id), invitation)
+        invitation = answering.find_by_token(token)
+        return sending.cancel_invitation(invitation.org, db.session.get(User, user_id), invitation)
     return cancel
 
 
@@ -80,10 +81,10 @@ def test_accept_and_cancel_at_once_end_consistent(app, team, make_user, make_inv
         final = db.session.get(Invitation, invitation_id)
         # One of the two won; the other was refused with a clear domain error, not a crash.
         if final.status == Status.ACCEPTED:
-            assert isinstance(cancelled, service.DomainError) and memberships(org_id, person_id) == 1
+            assert isinstance(cancelled, DomainError) and memberships(org_id, person_id) == 1
             db.session.execute(db.delete(Membership).filter_by(org_id=org_id, user_id=person_id))
             db.session.commit()
         else:
             assert final.status == Status.CANCELLED
-            assert isinstance(accepted, service.InvitationUnavailable) and accepted.reason == "cancelled"
+            assert isinstance(accepted, answering.InvitationUnavailable) and accepted.reason == "cancelled"
             assert memberships(org_id, person_id) == 0

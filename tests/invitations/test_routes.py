@@ -155,7 +155,7 @@ def test_resend_swaps_the_row_and_mails_again(client, auth, team, smtp, make_inv
 
 
 def test_the_panel_filters_searches_paginates_and_hides_names_until_accepted(app, client, auth, team, make_user, make_invitation):
-    from invites.invitations import service
+    from invites.invitations import answering
 
     app.config["PAGE_SIZE"] = 3
     person = make_user(name="Secret Name", email="p0@example.com")
@@ -166,7 +166,7 @@ def test_the_panel_filters_searches_paginates_and_hides_names_until_accepted(app
     assert "Page 1 of 2" in page and page.count('<tr id="invitation-') == 3
     assert "Secret Name" not in client.get(f"{url}?page=2").get_data(as_text=True)
     with app.test_request_context():
-        service.accept_invitation(invitations[0], person, by_link=True)
+        answering.accept_invitation(invitations[0], person, by_link=True)
     db.session.commit()
     page2 = client.get(f"{url}?page=2").get_data(as_text=True)
     assert "Secret Name" in page2 and "Accepted" in page2
@@ -291,10 +291,10 @@ def test_invitation_email_settings_are_for_owners(client, auth, team):
 
 
 def test_registering_through_a_dead_link_is_refused(client, team, make_invitation):
-    from invites.invitations import service
+    from invites.invitations import sending
 
     invitation, token = make_invitation(team.org, team.owner, "gone@example.com")
-    service.cancel_invitation(team.org, team.owner, invitation)
+    sending.cancel_invitation(team.org, team.owner, invitation)
     db.session.commit()
     response = client.post_form(f"/i/{token}/register", {
         "name": "Gone", "username": "gone", "password": "long enough pw", "confirm": "long enough pw",

@@ -11,7 +11,7 @@ from invites.errors import DomainError
 from invites.extensions import db
 from invites.groups.models import GroupMember
 from invites.groups.service import add_to_group, create_group
-from invites.invitations import service
+from invites.invitations import addresses, answering, messages, queries, sending
 from invites.invitations.models import Invitation, Status
 from invites.notifications.models import Notification
 from invites.orgs.models import Membership, Role
@@ -25,7 +25,7 @@ def ctx(app):
 
 
 def send(org, inviter, addresses, role=Role.MEMBER, groups=(), message=""):
-    outcomes = service.send_invitations(org, inviter, addresses, role, list(groups), message)
+    outcomes = sending.send_invitations(org, inviter, addresses, role, list(groups), message, commit=db.session.commit)
     db.session.commit()
     return {o.address: o for o in outcomes}
 
@@ -38,7 +38,7 @@ def send(org, inviter, addresses, role=Role.MEMBER, groups=(), message=""):
     ("", []),
 ])
 def test_split_entries(text, expected):
-    assert service.split_entries(text) == expected
+    assert addresses.split_entries(text) == expected
 
 
 def test_addresses_are_trimmed_lowercased_and_folded(ctx, team, smtp):
@@ -50,9 +50,9 @@ def test_addresses_are_trimmed_lowercased_and_folded(ctx, team, smtp):
 def test_at_most_ten_addresses_and_at_least_one(ctx, team):
     eleven = ", ".join(f"p{i}@example.com" for i in range(11))
     with pytest.raises(DomainError, match="at most 10"):
-        service.send_invitations(team.org, team.owner, eleven, Role.MEMBER, [])
+        sending.send_invitations(team.org, team.owner, eleven, Role.MEMBER, [], commit=db.session.commit)
     with pytest.raises(DomainError, match="at least one"):
-        service.send_invitations(team.org, team.owner, " ,; ", Role.MEMBER, [])
+        sending.send_invitations(team.org, team.owner, " ,; ", Role.MEMBER, [], commit=db.session.commit)
     assert db.session.scalar(db.select(db.func.count(Invitation.id))) == 0
     ten = ", ".join(f"p{i}@example.com" for i in range(10))
     assert len(send(team.org, team.owner, ten)) == 10
@@ -70,7 +70,7 @@ def test_a_mixed_batch_says_what_happened_to_each_address(ctx, team, smtp, make_
     assert outcomes["not-an-address"].kind == "invalid"
     assert sorted(m["To"] for m in smtp.messages) == ["new@example.com", "pending@example.com"]
     # The resend replaced the link: the old token no longer finds the invitation.
-    assert service.find_by_token(old_token) is None
+    assert answering.find_by_token(old_token) is None
     assert db.session.scalar(db.select(db.func.count(Invitation.id)).filter_by(email="pending@example.com")) == 1
 
 
@@ -80,20 +80,20 @@ def test_tokens_are_long_random_and_stored_only_as_hashes(ctx, team, make_invita
     assert invitation.token_hash == hashlib.sha256(token.encode()).hexdigest()
     stored = db.session.execute(db.text("select * from invitations")).mappings().one()
     assert token not in [str(value) for value in stored.values()]
-    assert service.find_by_token(token).id == invitation.id
-    assert service.find_by_token(token[:-1] + ("A" if token[-1] != "A" else "B")) is None
+    assert answering.find_by_token(token).id == invitation.id
+    assert answering.find_by_token(token[:-1] + ("A" if token[-1] != "A" else "B")) is None
 
 
 def test_nobody_grants_a_role_above_their_own(ctx, team):
     with pytest.raises(DomainError) as error:
-        service.send_invitations(team.org, team.manager, "boss@example.com", Role.OWNER, [])
+        sending.send_invitations(team.org, team.manager, "boss@example.com", Role.OWNER, [], commit=db.session.commit)
     assert error.value.field == "role"
     assert send(team.org, team.manager, "mgr@example.com", Role.MANAGER)["mgr@example.com"].ok
 
 
 def test_collaborators_invite_no_one(ctx, team):
     with pytest.raises(DomainError, match="may not invite"):
-        service.send_invitations(team.org, team.collaborator, "x@example.com", Role.COLLABORATOR, [])
+        sending.send_invitations(team.org, team.collaborator, "x@example.com", Role.COLLABORATOR, [], commit=db.session.commit)
 
 
 def test_without_add_new_people_only_members_into_managed_groups(ctx, team, smtp, make_user, add_member):
@@ -108,7 +108,7 @@ def test_without_add_new_people_only_members_into_managed_groups(ctx, team, smtp
     assert outcomes[colleague.email].kind == "sent"
     assert db.session.scalar(db.select(Invitation).filter_by(email="stranger@example.com")) is None
     with pytest.raises(DomainError) as error:
-        service.send_invitations(team.org, team.member, colleague.email, Role.MEMBER, [other])
+        sending.send_invitations(team.org, team.member, colleague.email, Role.MEMBER, [other], commit=db.session.commit)
     assert error.value.field == "groups"
     # Managers lose "add new people" when the owners switch it off.
     team.org.managers_may_add_people = False
@@ -121,7 +121,7 @@ def test_inviting_a_member_into_a_group_keeps_their_role(ctx, team, client, auth
     db.session.commit()
     outcome = send(team.org, team.owner, team.collaborator.email, Role.MANAGER, [group])[team.collaborator.email]
     assert outcome.kind == "sent" and outcome.invitation.role == Role.COLLABORATOR
-    service.accept_invitation(outcome.invitation, team.collaborator)
+    answering.accept_invitation(outcome.invitation, team.collaborator)
     db.session.commit()
     assert team.memberships[Role.COLLABORATOR].role == Role.COLLABORATOR
     assert db.session.get(GroupMember, (group.id, team.collaborator.id)) is not None
@@ -134,7 +134,7 @@ def test_a_required_group(ctx, team):
     team.org.require_group_on_invite = True
     db.session.commit()
     with pytest.raises(DomainError) as error:
-        service.send_invitations(team.org, team.owner, "x@example.com", Role.MEMBER, [])
+        sending.send_invitations(team.org, team.owner, "x@example.com", Role.MEMBER, [], commit=db.session.commit)
     assert error.value.field == "groups"
 
 
@@ -146,7 +146,7 @@ def test_refused_mail_leaves_the_invitation_saved_and_resend_delivers_it(ctx, te
     assert invitation.status == Status.PENDING and invitation.shown_status == Status.NOT_DELIVERED
     assert "550" in invitation.delivery_error and "Mailbox unavailable" in invitation.delivery_error
     assert smtp.messages == []
-    resent = service.resend_invitation(team.org, team.owner, invitation)
+    resent = sending.resend_invitation(team.org, team.owner, invitation, commit=db.session.commit)
     db.session.commit()
     assert resent.kind == "resent" and invitation.delivery_error is None
     assert invitation.shown_status == Status.PENDING
@@ -173,11 +173,11 @@ def test_resend_gives_a_new_link_and_expiry(ctx, team, make_invitation):
     first_expiry = invitation.expires_at
     clock.freeze(clock.now() + timedelta(days=20))  # long expired
     assert invitation.shown_status == Status.EXPIRED
-    outcome = service.resend_invitation(team.org, team.owner, invitation)
+    outcome = sending.resend_invitation(team.org, team.owner, invitation, commit=db.session.commit)
     db.session.commit()
     assert invitation.expires_at > first_expiry and invitation.shown_status == Status.PENDING
-    assert service.find_by_token(token) is None
-    assert service.find_by_token(outcome.token).id == invitation.id
+    assert answering.find_by_token(token) is None
+    assert answering.find_by_token(outcome.token).id == invitation.id
 
 
 def test_expiry_follows_the_organizations_lifetime(ctx, team, make_invitation):
@@ -188,20 +188,20 @@ def test_expiry_follows_the_organizations_lifetime(ctx, team, make_invitation):
     invitation, token = make_invitation(team.org, team.owner, "short@example.com")
     assert invitation.expires_at == start + timedelta(days=3)
     clock.freeze(start + timedelta(days=3, seconds=1))
-    with pytest.raises(service.InvitationUnavailable) as error:
-        service.check_answerable(service.find_by_token(token))
+    with pytest.raises(answering.InvitationUnavailable) as error:
+        answering.check_answerable(answering.find_by_token(token))
     assert error.value.reason == "expired"
 
 
 def test_only_pending_invitations_are_resent_or_cancelled(ctx, team, make_invitation, make_user):
     user = make_user(email="done@example.com")
     invitation, _ = make_invitation(team.org, team.owner, "done@example.com")
-    service.accept_invitation(invitation, user, by_link=True)
+    answering.accept_invitation(invitation, user, by_link=True)
     db.session.commit()
     with pytest.raises(DomainError, match="accepted"):
-        service.resend_invitation(team.org, team.owner, invitation)
+        sending.resend_invitation(team.org, team.owner, invitation, commit=db.session.commit)
     with pytest.raises(DomainError, match="accepted"):
-        service.cancel_invitation(team.org, team.owner, invitation)
+        sending.cancel_invitation(team.org, team.owner, invitation)
 
 
 def test_the_same_address_in_two_organizations_is_independent(ctx, team, make_org, make_user, make_invitation):
@@ -209,7 +209,7 @@ def test_the_same_address_in_two_organizations_is_independent(ctx, team, make_or
     person = make_user(email="both@example.com")
     first, _ = make_invitation(team.org, team.owner, "both@example.com")
     second, _ = make_invitation(other_org, db.session.get(type(person), other_org_owner_id(other_org)), "both@example.com")
-    service.accept_invitation(first, person, by_link=True)
+    answering.accept_invitation(first, person, by_link=True)
     db.session.commit()
     db.session.refresh(second)
     assert first.status == Status.ACCEPTED and second.status == Status.PENDING
@@ -223,8 +223,8 @@ def other_org_owner_id(org):
 def test_only_the_account_it_was_sent_to_may_accept(ctx, team, make_user, make_invitation):
     invitation, _ = make_invitation(team.org, team.owner, "right@example.com")
     wrong = make_user(email="wrong@example.com")
-    with pytest.raises(service.InvitationUnavailable) as error:
-        service.accept_invitation(invitation, wrong, by_link=True)
+    with pytest.raises(answering.InvitationUnavailable) as error:
+        answering.accept_invitation(invitation, wrong, by_link=True)
     assert error.value.reason == "wrong_account"
     db.session.rollback()
     assert db.session.scalar(db.select(Membership).filter_by(user_id=wrong.id)) is None
@@ -233,11 +233,11 @@ def test_only_the_account_it_was_sent_to_may_accept(ctx, team, make_user, make_i
 def test_from_the_bell_an_unverified_account_must_confirm_first(ctx, team, make_user, make_invitation):
     person = make_user(email="unverified@example.com", verified=False)
     invitation, _ = make_invitation(team.org, team.owner, "unverified@example.com")
-    with pytest.raises(service.InvitationUnavailable) as error:
-        service.accept_invitation(invitation, person)
+    with pytest.raises(answering.InvitationUnavailable) as error:
+        answering.accept_invitation(invitation, person)
     assert error.value.reason == "unverified"
     db.session.rollback()
-    service.accept_invitation(invitation, person, by_link=True)  # the link proves the address
+    answering.accept_invitation(invitation, person, by_link=True)  # the link proves the address
     db.session.commit()
     assert person.is_verified
 
@@ -247,7 +247,7 @@ def test_existing_users_are_notified_and_the_inviter_hears_back(ctx, team, make_
     invitation, _ = make_invitation(team.org, team.manager, "nora@example.com")
     [note] = db.session.scalars(db.select(Notification).filter_by(user_id=person.id)).all()
     assert note.invitation_id == invitation.id and note.read_at is None
-    service.decline_invitation(invitation, person)
+    answering.decline_invitation(invitation, person)
     db.session.commit()
     db.session.refresh(note)
     assert note.read_at is not None  # answered: no longer counted in the bell
@@ -271,7 +271,7 @@ def test_user_typed_text_is_escaped_and_not_linkable_in_mail(ctx, team, smtp, ma
 
 
 def test_organization_onboarding_paragraph_under_the_platforms_subject(ctx, team, smtp):
-    service.update_invitation_email(team.org, team.owner, "First day: 9am.\n\nBring ID.")
+    messages.update_invitation_email(team.org, team.owner, "First day: 9am.\n\nBring ID.")
     team.org.name = "Acme\r\nBcc: x@evil.example"
     db.session.commit()
     send(team.org, team.owner, "sub@example.com")
@@ -279,31 +279,31 @@ def test_organization_onboarding_paragraph_under_the_platforms_subject(ctx, team
     assert mail["Subject"] == "Olivia Owner invited you to join Acme Bcc: x@evil.example"  # one line
     assert mail["Bcc"] is None
     assert "First day: 9am." in smtp.text(mail)
-    preview = service.preview_message(team.org, team.owner, "sub@example.com", Role.MEMBER, [], "")
+    preview = messages.preview_message(team.org, team.owner, "sub@example.com", Role.MEMBER, [], "")
     assert preview.subject == mail["Subject"] and "Bring ID." in preview.body
 
 
 def test_search_members_sees_only_this_organizations_members(ctx, team, make_org, make_user):
     other = make_org(name="Elsewhere", owner=make_user(name="Mallory Max"))
-    hits = service.search_members(team.org, team.owner, "ma")
+    hits = queries.search_members(team.org, team.owner, "ma")
     names = {user.name for user, _ in hits}
     assert "Max Manager" in names and "Mallory Max" not in names
-    assert service.search_members(team.org, team.owner, "otto") == []  # the outsider
+    assert queries.search_members(team.org, team.owner, "otto") == []  # the outsider
     assert other.id != team.org.id
-    assert service.search_members(team.org, team.owner, "%") == []  # LIKE wildcards escaped
+    assert queries.search_members(team.org, team.owner, "%") == []  # LIKE wildcards escaped
 
 
 def test_page_of_invitations_filters_and_searches(ctx, team, smtp, make_invitation, make_user):
     a, _ = make_invitation(team.org, team.owner, "alpha@example.com")
     b, _ = make_invitation(team.org, team.owner, "beta@example.com")
     make_invitation(team.org, team.owner, "gamma@example.com")
-    service.cancel_invitation(team.org, team.owner, b)
+    sending.cancel_invitation(team.org, team.owner, b)
     user = make_user(email="alpha@example.com")
-    service.accept_invitation(a, user, by_link=True)
+    answering.accept_invitation(a, user, by_link=True)
     db.session.commit()
 
     def emails(**kw):
-        return [i.email for i in service.page_of_invitations(team.org, 1, 25, **kw).items]
+        return [i.email for i in queries.page_of_invitations(team.org, 1, 25, **kw).items]
 
     assert emails(status="accepted") == ["alpha@example.com"]
     assert emails(status="cancelled") == ["beta@example.com"]

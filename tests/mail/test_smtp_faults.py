@@ -8,7 +8,7 @@ import time
 import pytest
 
 from invites.extensions import db, mail
-from invites.invitations import service
+from invites.invitations import sending
 from invites.invitations.models import Invitation, Status
 from invites.orgs.models import Role
 
@@ -20,14 +20,14 @@ def ctx(app):
 
 
 def send(org, inviter, addresses):
-    outcomes = service.send_invitations(org, inviter, addresses, Role.MEMBER, [])
+    outcomes = sending.send_invitations(org, inviter, addresses, Role.MEMBER, [], commit=db.session.commit)
     db.session.commit()
     return {o.address: o for o in outcomes}
 
 
 def resend_all(org, inviter):
     for invitation in db.session.scalars(db.select(Invitation).where(Invitation.delivery_error.is_not(None))).all():
-        service.resend_invitation(org, inviter, invitation)
+        sending.resend_invitation(org, inviter, invitation, commit=db.session.commit)
         db.session.commit()
 
 
@@ -111,7 +111,7 @@ def test_a_disconnect_in_the_middle_of_an_import(app, ctx, team, smtp):
     data = ("email\n" + "".join(f"row{i}@example.com\n" for i in range(20))).encode()
     imp = imports.preview_import(team.org, team.owner, "twenty.csv", data)
     db.session.commit()
-    imports.run_import(team.org, team.owner, imp)
+    imports.run_import(team.org, team.owner, imp, commit=db.session.commit)
     db.session.commit()
     assert (imp.sent_count, imp.failed_count) == (19, 1)
     assert len(smtp.messages) == 19 and smtp.connection_count == 2

@@ -47,29 +47,29 @@ def test_a_new_invitation_does_not_ring_an_unconfirmed_accounts_bell(client, tea
 
 
 def test_declining_from_the_bell_is_checked_like_accepting(app, team, make_user, make_invitation):
-    from invites.invitations import service
+    from invites.invitations import answering
 
     squatter = make_user(email=VICTIM, verified=False)
     invitation, _ = make_invitation(team.org, team.owner, VICTIM)
-    for answer in (service.accept_invitation, service.decline_invitation):
+    for answer in (answering.accept_invitation, answering.decline_invitation):
         try:
             answer(invitation, squatter)
-        except service.InvitationUnavailable as error:
+        except answering.InvitationUnavailable as error:
             assert error.reason == "unverified"
         else:
             raise AssertionError(f"{answer.__name__} let an unconfirmed account answer")
         db.session.rollback()
     # Without an account, only the emailed link may decline.
     try:
-        service.decline_invitation(invitation, None)
-    except service.InvitationUnavailable as error:
+        answering.decline_invitation(invitation, None)
+    except answering.InvitationUnavailable as error:
         assert error.reason == "unverified"
     else:
         raise AssertionError("declined without the link")
 
 
 def test_confirming_the_address_brings_the_invitations_into_view(client, team, make_user, make_invitation):
-    from invites.invitations.service import confirm_address
+    from invites.invitations.answering import confirm_address
 
     person = make_user(email=VICTIM, verified=False)
     invitation, _ = make_invitation(team.org, team.owner, VICTIM)

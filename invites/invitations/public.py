@@ -1,0 +1,141 @@
+"""Email invitations, the invitee's side: the emailed link's public ``/i/<token>`` pages.
+They register on the blueprint of :mod:`invites.invitations.routes`. GET never changes
+anything here: accepting and declining are deliberate POSTs, because mail scanners open links.
+"""
+from flask import flash, make_response, redirect, render_template, url_for
+from flask_login import current_user
+from sqlalchemy.exc import IntegrityError
+
+from invites.accounts.forms import RegisterForm
+from invites.accounts.service import find_user_by_email, register_user
+from invites.accounts.sessions import log_in, log_out
+from invites.extensions import db, limiter
+from invites.forms import EmptyForm
+from invites.invitations import answering
+from invites.invitations.routes import bp
+from invites.transaction import attempt
+
+UNAVAILABLE_STATUS = {"unknown": 404, "wrong_account": 403, "unverified": 403}
+
+
+def _unavailable(error, invitation=None):
+    return make_response(
+        render_template("invitations/unavailable.html", reason=error.reason,
+                        message=error.message, invitation=invitation, form=EmptyForm()),
+        UNAVAILABLE_STATUS.get(error.reason, 410),
+    )
+
+
+def _answerable(token):
+    """(invitation, None) when the link can be answered, else (invitation, error page)."""
+    invitation = answering.find_by_token(token)
+    try:
+        answering.check_answerable(invitation)
+    except answering.InvitationUnavailable as error:
+        if error.reason == "used" and invitation is not None and current_user.is_authenticated \
+                and invitation.accepted_user_id == current_user.id:
+            flash(f"You already accepted this invitation to {invitation.org.name}.", "info")
+            return invitation, redirect(url_for("orgs.show", slug=invitation.org.slug))
+        return invitation, _unavailable(error, invitation)
+    return invitation, None
+
+
+@bp.route("/i/<token>")
+@limiter.limit("30 per minute")
+def respond(token):
+    invitation, refusal = _answerable(token)
+    if refusal is not None:
+        return refusal
+    if current_user.is_authenticated and current_user.email != invitation.email:
+        return _unavailable(answering.InvitationUnavailable("wrong_account"), invitation)
+    return render_template(
+        "invitations/respond.html", invitation=invitation, token=token, form=EmptyForm(),
+        has_account=None if current_user.is_authenticated else find_user_by_email(invitation.email) is not None,
+    )
+
+
+@bp.route("/i/<token>/accept", methods=["POST"])
+@limiter.limit("10 per minute")
+def accept(token):
+    invitation, refusal = _answerable(token)
+    if refusal is not None:
+        return refusal
+    if not EmptyForm().validate_on_submit():
+        return redirect(url_for("invitations.respond", token=token))
+    if not current_user.is_authenticated:
+        return redirect(url_for("accounts.login", next=url_for("invitations.respond", token=token)))
+    try:
+        membership = answering.accept_invitation(invitation, current_user, by_link=True)
+    except answering.InvitationUnavailable as error:
+        db.session.rollback()
+        return _unavailable(error, invitation)
+    except IntegrityError:  # a second accept at the same moment already made the membership
+        db.session.rollback()
+        return redirect(url_for("orgs.show", slug=invitation.org.slug))
+    db.session.commit()
+    answering.tell_inviter_by_mail(invitation)
+    db.session.commit()
+    groups = f" and {', '.join(g.name for g in invitation.groups)}" if invitation.groups else ""
+    flash(f"Welcome to {invitation.org.name}! You joined as {membership.role_label}{groups}.", "success")
+    return redirect(url_for("orgs.show", slug=invitation.org.slug))
+
+
+@bp.route("/i/<token>/decline", methods=["POST"])
+@limiter.limit("10 per minute")
+def decline(token):
+    invitation, refusal = _answerable(token)
+    if refusal is not None:
+        return refusal
+    if not EmptyForm().validate_on_submit():
+        return redirect(url_for("invitations.respond", token=token))
+    user = current_user if current_user.is_authenticated else None
+    try:
+        answering.decline_invitation(invitation, user, by_link=True)
+    except answering.InvitationUnavailable as error:
+        db.session.rollback()
+        return _unavailable(error, invitation)
+    db.session.commit()
+    answering.tell_inviter_by_mail(invitation)
+    db.session.commit()
+    return render_template("invitations/declined.html", invitation=invitation)
+
+
+@bp.route("/i/<token>/register", methods=["GET", "POST"])
+@limiter.limit("5 per minute; 30 per hour", methods=["POST"])
+def register(token):
+    """Register with the invited address, prefilled and locked. Following the emailed
+    link proves the address, so the account starts verified."""
+    invitation, refusal = _answerable(token)
+    if refusal is not None:
+        return refusal
+    back = url_for("invitations.respond", token=token)
+    if current_user.is_authenticated:
+        return redirect(back)
+    if find_user_by_email(invitation.email) is not None:
+        flash(f"You already have an account with {invitation.email}: log in to accept.", "info")
+        return redirect(url_for("accounts.login", next=back))
+    form = RegisterForm()
+    form.email.data = invitation.email  # locked: whatever was posted, this is the address
+    if form.validate_on_submit():
+        with attempt(form) as registered:
+            user = register_user(form.name.data, form.username.data, invitation.email,
+                                 form.password.data)
+            answering.confirm_address(user)  # the link proves the address
+        if registered:
+            log_in(user)
+            flash(f"Your account is ready, {user.name}. Accept the invitation to join "
+                  f"{invitation.org.name}.", "success")
+            return redirect(back)
+    return render_template(
+        "accounts/register.html", form=form, email_locked=True,
+        action=url_for("invitations.register", token=token),
+        login_url=url_for("accounts.login", next=back),
+    )
+
+
+@bp.route("/i/<token>/switch", methods=["POST"])
+def switch_account(token):
+    """From the "sent to another address" page: log out, then log in with the right one."""
+    if EmptyForm().validate_on_submit():
+        log_out()
+    return redirect(url_for("accounts.login", next=url_for("invitations.respond", token=token)))

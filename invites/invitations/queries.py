@@ -1,0 +1,116 @@
+"""Reading invitations: the panel's pages and its poll, a person's open invitations, the
+"To" autocomplete, and the row lock that resending, cancelling and answering take first."""
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from typing import TYPE_CHECKING
+
+from sqlalchemy import ColumnElement, Row, func
+from sqlalchemy.orm import joinedload, selectinload
+
+from invites import policy
+from invites.accounts.models import User
+from invites.clock import now
+from invites.extensions import db
+from invites.invitations.models import Invitation, Status
+from invites.orgs.models import Membership
+from invites.pagination import paginate
+
+if TYPE_CHECKING:
+    from flask_sqlalchemy.pagination import Pagination
+
+    from invites.orgs.models import Organization
+
+FILTERS = (Status.PENDING, Status.NOT_DELIVERED, Status.EXPIRED, Status.ACCEPTED,
+           Status.DECLINED, Status.CANCELLED)
+
+
+def _status_clause(status: str, at: datetime) -> ColumnElement[bool]:
+    pending = Invitation.status == Status.PENDING
+    if status == Status.PENDING:
+        return pending & (Invitation.expires_at > at) & Invitation.delivery_error.is_(None)
+    if status == Status.NOT_DELIVERED:
+        return pending & (Invitation.expires_at > at) & Invitation.delivery_error.is_not(None)
+    if status == Status.EXPIRED:
+        return pending & (Invitation.expires_at <= at)
+    return Invitation.status == status
+
+
+def page_of_invitations(
+    org: Organization, page: int, per_page: int, status: str | None = None, search: str | None = None
+) -> Pagination:
+    """Newest first, filtered by shown status and an email fragment; a fixed number of
+    queries (count, rows with inviter and acceptor joined, groups in one IN query)."""
+    query = (
+        db.select(Invitation)
+        .options(
+            joinedload(Invitation.inviter),
+            joinedload(Invitation.accepted_user),
+            selectinload(Invitation.groups),
+        )
+        .where(Invitation.org_id == org.id)
+        .order_by(Invitation.created_at.desc(), Invitation.id.desc())
+    )
+    if status in FILTERS:
+        query = query.where(_status_clause(status, now()))
+    if search:
+        query = query.where(Invitation.email.contains(search.strip().lower(), autoescape=True))
+    return paginate(query, page, per_page)
+
+
+def panel_version(org: Organization) -> str:
+    """Changes whenever any invitation of ``org`` changes (invitations are never deleted,
+    and a new one has the newest ``updated_at``): the panel polls with it. One lookup on
+    the (org_id, updated_at) index."""
+    latest = db.session.scalar(
+        db.select(func.max(Invitation.updated_at)).where(Invitation.org_id == org.id)
+    )
+    return latest.isoformat() if latest else "-"
+
+
+def open_invitations_for(user: User, limit: int = 20) -> Sequence[Invitation]:
+    """Pending, unexpired invitations sent to ``user``'s address, across organizations;
+    none until the address is confirmed (security review F1)."""
+    if not user.is_verified:
+        return []
+    return db.session.scalars(
+        db.select(Invitation)
+        .options(joinedload(Invitation.org), joinedload(Invitation.inviter), selectinload(Invitation.groups))
+        .where(Invitation.email == user.email, Invitation.status == Status.PENDING,
+               Invitation.expires_at > now())
+        .order_by(Invitation.created_at.desc())
+        .limit(limit)
+    ).all()
+
+
+def search_members(
+    org: Organization, viewer: User, text: str | None, limit: int = 8
+) -> Sequence[Row[tuple[User, str]]]:
+    """Members of ``org`` matching a username prefix or a name fragment, for the "To"
+    autocomplete. Only this organization's members; staff may also match by email."""
+    text = (text or "").strip().lstrip("@").lower()[:100]
+    if len(text) < 1:
+        return []
+    pattern = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    clauses = [User.username.like(f"{pattern}%", escape="\\"),
+               func.lower(User.name).like(f"%{pattern}%", escape="\\")]
+    if policy.role_of(viewer, org) in policy.STAFF:
+        clauses.append(User.email.like(f"{pattern}%", escape="\\"))
+    return db.session.execute(
+        db.select(User, Membership.role)
+        .join(Membership, Membership.user_id == User.id)
+        .where(Membership.org_id == org.id, User.id != viewer.id, db.or_(*clauses))
+        .order_by(User.name)
+        .limit(limit)
+    ).all()
+
+
+def lock_invitation(invitation: Invitation) -> Invitation:
+    """Re-read the row under a lock so two answers at once are applied one after the other."""
+    return db.session.scalar(
+        db.select(Invitation)
+        .where(Invitation.id == invitation.id)
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    )
