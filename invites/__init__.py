@@ -122,6 +122,7 @@ def register_blueprints(app: Flask) -> None:
     from invites.accounts.routes import bp as accounts
     from invites.activity.routes import bp as activity
     from invites.groups.routes import bp as groups
+    from invites.home import bp as home
     from invites.imports.routes import bp as imports
     from invites.invitations.public import bp as invitations  # routes.py's pages and the /i/<token> ones
     from invites.join_page.routes import bp as join_page
@@ -131,8 +132,8 @@ def register_blueprints(app: Flask) -> None:
     from invites.notifications.routes import bp as notifications
     from invites.orgs.routes import bp as orgs
 
-    for blueprint in (accounts, orgs, groups, invitations, links, join_requests, join_page,
-                      imports, notifications, activity, outbox):
+    for blueprint in (home, accounts, orgs, groups, invitations, links, join_requests,
+                      join_page, imports, notifications, activity, outbox):
         app.register_blueprint(blueprint)
     if app.config.get("BENCH_ENDPOINTS"):
         _register_bench_endpoint(app)

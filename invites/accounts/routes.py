@@ -18,7 +18,7 @@ bp = Blueprint("accounts", __name__)
 
 
 def _after_login_target() -> str:
-    return safe_next(request.args.get("next"), url_for("orgs.dashboard"))
+    return safe_next(request.args.get("next"), url_for("home.dashboard"))
 
 
 def _login_account() -> str:
@@ -109,7 +109,7 @@ def verify_email(token: str) -> ResponseReturnValue:
         announce_pending_invitations(user)
         db.session.commit()
         flash(f"Thank you: {user.email} is confirmed.", "success")
-        return redirect(url_for("orgs.dashboard") if current_user.is_authenticated
+        return redirect(url_for("home.dashboard") if current_user.is_authenticated
                         else url_for("accounts.login"))
     return render_template("accounts/verify.html", form=form, error=None)
 
@@ -121,7 +121,7 @@ def resend_verification() -> ResponseReturnValue:
     form = EmptyForm()
     if form.validate_on_submit() and not current_user.is_verified:
         _send_verification(current_user)
-    return redirect(safe_next(request.args.get("next"), url_for("orgs.dashboard")))
+    return redirect(safe_next(request.args.get("next"), url_for("home.dashboard")))
 
 
 def _account_page(password_form: PasswordForm) -> str:

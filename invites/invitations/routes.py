@@ -271,7 +271,7 @@ def _answer_inline(invitation_id, accept):
         return response
     if accept and invitation.status == Status.ACCEPTED:
         return redirect(url_for("orgs.show", slug=invitation.org.slug))
-    return redirect(url_for("orgs.dashboard"))
+    return redirect(url_for("home.dashboard"))
 
 
 @bp.route("/invitations/<int:invitation_id>/accept", methods=["POST"])

@@ -283,7 +283,7 @@ def mail_decision(join_request: JoinRequest) -> int:
     accepted = join_request.status == RequestStatus.ACCEPTED
     org = join_request.org
     subject = f"Your request to join {org.name} was {'accepted' if accepted else 'not accepted'}"
-    url = external_url("orgs.show", slug=org.slug) if accepted else external_url("orgs.dashboard")
+    url = external_url("orgs.show", slug=org.slug) if accepted else external_url("home.dashboard")
     return _mail_each(
         [(join_request.user.email, subject, "join_request_decided", {})],
         join_request=join_request, org=org, accepted=accepted, url=url,

@@ -10,7 +10,6 @@ from werkzeug.wrappers import Response
 from invites import policy
 from invites.extensions import db
 from invites.forms import EmptyForm, unconfirmed
-from invites.invitations.queries import open_invitations_for
 from invites.htmx import fragment_or_redirect, is_htmx, page_or_fragment
 from invites.orgs import service
 from invites.orgs.forms import OrganizationForm, PermissionsForm, RoleForm
@@ -21,16 +20,6 @@ from invites.orgs.panels import visible_panels
 from invites.transaction import attempt
 
 bp = Blueprint("orgs", __name__)
-
-@bp.route("/")
-def dashboard() -> ResponseReturnValue:
-    if not current_user.is_authenticated:
-        return render_template("orgs/welcome.html")
-    memberships = service.memberships_of(current_user)
-    return render_template(
-        "orgs/dashboard.html", memberships=memberships, form=EmptyForm(),
-        invitations=open_invitations_for(current_user),
-    )
 
 
 @bp.route("/orgs")

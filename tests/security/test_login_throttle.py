@@ -29,7 +29,7 @@ def test_guesses_on_one_account_from_many_clients_are_throttled(limited, make_us
 
 
 def test_every_spelling_of_the_address_counts_against_the_same_account(limited, make_user):  # noqa: F811
-    person = make_user(email="target@example.com")
+    make_user(email="target@example.com")
     client = limited.test_client()
     spellings = ["target@example.com", "TARGET@example.com", " Target@Example.COM ",
                  "target@EXAMPLE.com"]

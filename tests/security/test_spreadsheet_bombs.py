@@ -43,7 +43,7 @@ def xlsx_package(sheet_data, shared_strings=None, prolog="", sheets=1, after_dat
         package.writestr("[Content_Types].xml", (
             '<?xml version="1.0" encoding="UTF-8"?>'
             '<Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types">'
-            f'<Default Extension="rels" ContentType="application/vnd.openxmlformats-package.relationships+xml"/>'
+            '<Default Extension="rels" ContentType="application/vnd.openxmlformats-package.relationships+xml"/>'
             '<Default Extension="xml" ContentType="application/xml"/>'
             + "".join(f'<Override PartName="{name}" ContentType="{TYPES}.{kind}+xml"/>' for name, kind in overrides)
             + "</Types>"))
