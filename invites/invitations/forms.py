@@ -1,3 +1,6 @@
+"""Email invitations: the "Invite Member" form and the invitation email settings."""
+from __future__ import annotations
+
 from flask_wtf import FlaskForm
 from wtforms import SelectField, SelectMultipleField, TextAreaField
 from wtforms.validators import DataRequired, Length, Optional

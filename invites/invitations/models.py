@@ -1,5 +1,7 @@
 """Email invitations (F7–F10): one row per address per organization invitation."""
-from datetime import timedelta
+from __future__ import annotations
+
+from datetime import datetime, timedelta
 
 from invites.clock import now
 from invites.extensions import Model, db
@@ -90,15 +92,15 @@ class Invitation(TokenHolder, Model):
         self.expires_at = now() + timedelta(days=lifetime_days)
         return token
 
-    def is_expired(self, at=None):
+    def is_expired(self, at: datetime | None = None) -> bool:
         return self.status == Status.PENDING and self.expires_at <= (at or now())
 
-    def is_open(self, at=None):
+    def is_open(self, at: datetime | None = None) -> bool:
         """Pending and not expired: it can still be accepted or declined."""
         return self.status == Status.PENDING and not self.is_expired(at)
 
     @property
-    def shown_status(self):
+    def shown_status(self) -> str:
         if self.status != Status.PENDING:
             return self.status
         if self.is_expired():
@@ -108,20 +110,20 @@ class Invitation(TokenHolder, Model):
         return Status.PENDING
 
     @property
-    def status_label(self):
+    def status_label(self) -> str:
         return Status.LABELS[self.shown_status]
 
     @property
-    def role_label(self):
+    def role_label(self) -> str:
         return Role.LABELS[self.role]
 
     @property
-    def may_resend(self):
+    def may_resend(self) -> bool:
         return self.status == Status.PENDING
 
     @property
-    def may_cancel(self):
+    def may_cancel(self) -> bool:
         return self.status == Status.PENDING
 
-    def __repr__(self):
+    def __repr__(self) -> str:
         return f"<Invitation {self.email} {self.status}>"

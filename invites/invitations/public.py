@@ -2,9 +2,15 @@
 They register on the blueprint of :mod:`invites.invitations.routes`. GET never changes
 anything here: accepting and declining are deliberate POSTs, because mail scanners open links.
 """
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
 from flask import flash, make_response, redirect, render_template, url_for
+from flask.typing import ResponseReturnValue
 from flask_login import current_user
 from sqlalchemy.exc import IntegrityError
+from werkzeug.wrappers import Response
 
 from invites.accounts.forms import RegisterForm
 from invites.accounts.service import find_user_by_email, register_user
@@ -15,10 +21,13 @@ from invites.invitations import answering
 from invites.invitations.routes import bp
 from invites.transaction import attempt
 
+if TYPE_CHECKING:
+    from invites.invitations.models import Invitation
+
 UNAVAILABLE_STATUS = {"unknown": 404, "wrong_account": 403, "unverified": 403}
 
 
-def _unavailable(error, invitation=None):
+def _unavailable(error: answering.InvitationUnavailable, invitation: Invitation | None = None) -> Response:
     return make_response(
         render_template("invitations/unavailable.html", reason=error.reason,
                         message=error.message, invitation=invitation, form=EmptyForm()),
@@ -26,7 +35,7 @@ def _unavailable(error, invitation=None):
     )
 
 
-def _answerable(token):
+def _answerable(token: str) -> tuple[Invitation | None, Response | None]:
     """(invitation, None) when the link can be answered, else (invitation, error page)."""
     invitation = answering.find_by_token(token)
     try:
@@ -42,10 +51,11 @@ def _answerable(token):
 
 @bp.route("/i/<token>")
 @limiter.limit("30 per minute")
-def respond(token):
+def respond(token: str) -> ResponseReturnValue:
     invitation, refusal = _answerable(token)
     if refusal is not None:
         return refusal
+    assert invitation is not None  # _answerable refuses an unknown token
     if current_user.is_authenticated and current_user.email != invitation.email:
         return _unavailable(answering.InvitationUnavailable("wrong_account"), invitation)
     return render_template(
@@ -56,10 +66,11 @@ def respond(token):
 
 @bp.route("/i/<token>/accept", methods=["POST"])
 @limiter.limit("10 per minute")
-def accept(token):
+def accept(token: str) -> ResponseReturnValue:
     invitation, refusal = _answerable(token)
     if refusal is not None:
         return refusal
+    assert invitation is not None  # _answerable refuses an unknown token
     if not EmptyForm().validate_on_submit():
         return redirect(url_for("invitations.respond", token=token))
     if not current_user.is_authenticated:
@@ -82,10 +93,11 @@ def accept(token):
 
 @bp.route("/i/<token>/decline", methods=["POST"])
 @limiter.limit("10 per minute")
-def decline(token):
+def decline(token: str) -> ResponseReturnValue:
     invitation, refusal = _answerable(token)
     if refusal is not None:
         return refusal
+    assert invitation is not None  # _answerable refuses an unknown token
     if not EmptyForm().validate_on_submit():
         return redirect(url_for("invitations.respond", token=token))
     user = current_user if current_user.is_authenticated else None
@@ -102,12 +114,13 @@ def decline(token):
 
 @bp.route("/i/<token>/register", methods=["GET", "POST"])
 @limiter.limit("5 per minute; 30 per hour", methods=["POST"])
-def register(token):
+def register(token: str) -> ResponseReturnValue:
     """Register with the invited address, prefilled and locked. Following the emailed
     link proves the address, so the account starts verified."""
     invitation, refusal = _answerable(token)
     if refusal is not None:
         return refusal
+    assert invitation is not None  # _answerable refuses an unknown token
     back = url_for("invitations.respond", token=token)
     if current_user.is_authenticated:
         return redirect(back)
@@ -134,7 +147,7 @@ def register(token):
 
 
 @bp.route("/i/<token>/switch", methods=["POST"])
-def switch_account(token):
+def switch_account(token: str) -> ResponseReturnValue:
     """From the "sent to another address" page: log out, then log in with the right one."""
     if EmptyForm().validate_on_submit():
         log_out()

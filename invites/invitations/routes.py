@@ -2,9 +2,16 @@
 preview, and answering from the bell or the dashboard. The emailed link's public
 ``/i/<token>`` pages are in :mod:`invites.invitations.public`, on the same blueprint.
 """
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
 from flask import Blueprint, current_app, flash, redirect, render_template, request, session, url_for
+from flask.typing import ResponseReturnValue
 from flask_login import current_user, login_required
 from sqlalchemy.exc import IntegrityError
+from werkzeug.datastructures import MultiDict
+from werkzeug.wrappers import Response
 
 from invites import policy
 from invites.extensions import db, limiter
@@ -22,6 +29,13 @@ from invites.pagination import page_number
 from invites.orgs.models import Role
 from invites.transaction import attempt
 
+if TYPE_CHECKING:
+    from collections.abc import Sequence
+
+    from invites.groups.models import Group
+    from invites.invitations.models import Invitation
+    from invites.mail.service import Message
+    from invites.orgs.models import Organization
 
 bp = Blueprint("invitations", __name__)
 
@@ -33,7 +47,7 @@ SAMPLE_MESSAGE = "The inviter's personal message appears here."
 
 @bp.route("/o/<slug>/manage/invitations")
 @login_required
-def panel(slug):
+def panel(slug: str) -> ResponseReturnValue:
     org = load_org_for(slug, "invitations.manage")
     version = queries.panel_version(org)
     if is_htmx() and request.args.get("since") == version:
@@ -55,7 +69,7 @@ def panel(slug):
     return page_or_fragment("invitations/panel.html", "invitations/_table.html", **context)
 
 
-def _row(org, invitation):
+def _row(org: Organization, invitation: Invitation) -> Response:
     return fragment_or_redirect(
         "invitations/_row.html", url_for("invitations.panel", slug=org.slug),
         org=org, invitation=invitation, form=EmptyForm(),
@@ -65,7 +79,7 @@ def _row(org, invitation):
 @bp.route("/o/<slug>/invitations/<int:invitation_id>/resend", methods=["POST"])
 @login_required
 @limiter.limit("30 per minute")
-def resend(slug, invitation_id):
+def resend(slug: str, invitation_id: int) -> ResponseReturnValue:
     org = load_org(slug)
     invitation = load_invitation(org, invitation_id)
     policy.require(current_user, "invitations.manage", org, invitation)
@@ -82,7 +96,7 @@ def resend(slug, invitation_id):
 
 @bp.route("/o/<slug>/invitations/<int:invitation_id>/cancel", methods=["POST"])
 @login_required
-def cancel(slug, invitation_id):
+def cancel(slug: str, invitation_id: int) -> ResponseReturnValue:
     org = load_org(slug)
     invitation = load_invitation(org, invitation_id)
     policy.require(current_user, "invitations.manage", org, invitation)
@@ -108,7 +122,7 @@ def cancel(slug, invitation_id):
 
 @bp.route("/o/<slug>/manage/invitations/email", methods=["GET", "POST"])
 @login_required
-def email_settings(slug):
+def email_settings(slug: str) -> ResponseReturnValue:
     org = load_org_for(slug, "settings.edit")
     form = InvitationEmailForm(obj=org)
     if form.validate_on_submit():
@@ -127,7 +141,7 @@ def email_settings(slug):
 
 # --- "Invite Member" (F7) --------------------------------------------------------------
 
-def _invite_form(org, formdata=True):
+def _invite_form(org: Organization, formdata: bool | MultiDict[str, str] | None = True) -> InviteForm:
     """The form with the role and group choices this user may make. ``formdata`` True
     reads the request's form, None gives an empty form, a MultiDict reads that."""
     if formdata is True:
@@ -141,7 +155,10 @@ def _invite_form(org, formdata=True):
     )
 
 
-def _invite_page(org, form, preview=None, outcomes=None, status=200):
+def _invite_page(
+    org: Organization, form: InviteForm, preview: Message | None = None,
+    outcomes: list[sending.Outcome] | None = None, status: int = 200,
+) -> tuple[str, int]:
     return render_template(
         "invitations/new.html", org=org, form=form, preview=preview, outcomes=outcomes,
         frame_fields=_frame_fields(form) if preview is not None else None,
@@ -150,14 +167,14 @@ def _invite_page(org, form, preview=None, outcomes=None, status=200):
     ), status
 
 
-def _request_args(org, form):
+def _request_args(org: Organization, form: InviteForm) -> tuple[str, str, Sequence[Group], str]:
     return (form.addresses.data or "", form.role.data, load_groups(org, form.groups.data or []),
             form.message.data or "")
 
 
 @bp.route("/o/<slug>/invitations/new", methods=["GET"])
 @login_required
-def new(slug):
+def new(slug: str) -> ResponseReturnValue:
     org = load_org_for(slug, "people.invite")
     # After sending, the per-address results come here once (post/redirect/get), so a
     # reload does not send the batch again.
@@ -168,7 +185,7 @@ def new(slug):
 @bp.route("/o/<slug>/invitations/new", methods=["POST"])
 @login_required
 @limiter.limit("20 per minute; 200 per hour")
-def send(slug):
+def send(slug: str) -> ResponseReturnValue:
     org = load_org_for(slug, "people.invite")
     form = _invite_form(org)
     if not form.validate_on_submit():
@@ -187,7 +204,7 @@ def send(slug):
     return redirect(url_for("invitations.new", slug=org.slug, group=request.args.get("group", type=int)))
 
 
-def _preview(org, form):
+def _preview(org: Organization, form: InviteForm) -> Message:
     """The email the form would send; what the form may not choose falls back to defaults."""
     role = form.role.data if form.role.data in form.allowed_roles else Role.MEMBER
     group_ids = [gid for gid in (form.groups.data or []) if gid in form.allowed_groups]
@@ -199,7 +216,7 @@ def _preview(org, form):
 
 @bp.route("/o/<slug>/invitations/preview", methods=["POST"])
 @login_required
-def preview(slug):
+def preview(slug: str) -> ResponseReturnValue:
     """The exact email, before sending: a fragment for htmx, the form page without JS."""
     org = load_org_for(slug, "people.invite")
     form = _invite_form(org)
@@ -211,7 +228,7 @@ def preview(slug):
     return _invite_page(org, form, preview=message)
 
 
-def _frame_fields(form):
+def _frame_fields(form: InviteForm) -> list[tuple[str, str | int]]:
     """What the preview frame's own form posts to ``preview_html`` (the HTML body does
     not name the recipient, so the addresses are not needed)."""
     fields = [("role", form.role.data or ""), ("message", form.message.data or "")]
@@ -220,18 +237,18 @@ def _frame_fields(form):
 
 @bp.route("/o/<slug>/invitations/preview.html", methods=["POST"])
 @login_required
-def preview_html(slug):
+def preview_html(slug: str) -> ResponseReturnValue:
     """The preview's HTML version, loaded into a sandboxed frame by a form that targets
     it, and served with the mail's own CSP so its inline styles apply (a ``srcdoc`` frame
     would inherit the page's strict CSP). A POST, as a message can be long."""
     org = load_org_for(slug, "people.invite")
     form = _invite_form(org, formdata=request.form)
-    return mail_html_response(_preview(org, form).html)
+    return mail_html_response(_preview(org, form).html or "")  # build_message always sets html
 
 
 @bp.route("/o/<slug>/invitations/people")
 @login_required
-def people(slug):
+def people(slug: str) -> ResponseReturnValue:
     """Autocomplete for the "To" field: this organization's members only."""
     org = load_org_for(slug, "people.invite")
     matches = queries.search_members(org, current_user, request.args.get("person", ""))
@@ -243,7 +260,7 @@ def people(slug):
 
 # --- Answering from the bell and the dashboard (F10, F15) -------------------------------
 
-def _answer_inline(invitation_id, accept):
+def _answer_inline(invitation_id: int, accept: bool) -> Response:
     invitation = load_own_invitation(current_user, invitation_id)
     if EmptyForm().validate_on_submit():
         try:
@@ -276,11 +293,11 @@ def _answer_inline(invitation_id, accept):
 
 @bp.route("/invitations/<int:invitation_id>/accept", methods=["POST"])
 @login_required
-def accept_inline(invitation_id):
+def accept_inline(invitation_id: int) -> ResponseReturnValue:
     return _answer_inline(invitation_id, accept=True)
 
 
 @bp.route("/invitations/<int:invitation_id>/decline", methods=["POST"])
 @login_required
-def decline_inline(invitation_id):
+def decline_inline(invitation_id: int) -> ResponseReturnValue:
     return _answer_inline(invitation_id, accept=False)
