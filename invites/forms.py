@@ -4,9 +4,11 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
-from flask import render_template, request
+from flask import redirect, render_template, request
+from flask.typing import ResponseReturnValue
 from flask_wtf import FlaskForm
 from wtforms import SelectChoice
+
 
 class EmptyForm(FlaskForm):
     """For button-only POSTs: it carries nothing but the CSRF token."""
@@ -17,18 +19,20 @@ def choices(pairs: Iterable[tuple[Any, str]]) -> list[SelectChoice]:
     return [SelectChoice(value, label) for value, label in pairs]
 
 
-def unconfirmed(
-    form: FlaskForm, *, title: str, message: str, action: str, button: str, cancel: str
-) -> str | None:
-    """The server-side confirmation of a destructive POST, or None once confirmed.
+def confirm_first(*, title: str, message: str, button: str, cancel: str) -> ResponseReturnValue | None:
+    """The server-side confirmation of a destructive POST: None once it is confirmed, else
+    the answer to return (the page that asks, or back to ``cancel`` without a valid form).
 
     With JavaScript the button's ``hx-confirm`` asks and ``hx-vals`` sends
     ``confirmed=yes``; without it the first POST answers this page, whose form posts
-    again with ``confirmed=yes``.
+    again to the same address with ``confirmed=yes``.
     """
+    form = EmptyForm()
+    if not form.validate_on_submit():
+        return redirect(cancel)
     if request.form.get("confirmed") == "yes":
         return None
     return render_template(
-        "confirm.html", title=title, message=message, action=action, button=button,
-        cancel=cancel, form=form,
+        "confirm.html", title=title, message=message, button=button, cancel=cancel, form=form,
+        action=request.full_path if request.query_string else request.path,
     )

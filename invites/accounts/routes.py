@@ -9,7 +9,7 @@ from invites.accounts.forms import LoginForm, PasswordForm, RegisterForm
 from invites.accounts.safety import safe_next
 from invites.errors import DomainError
 from invites.extensions import db, limiter
-from invites.forms import EmptyForm, unconfirmed
+from invites.forms import EmptyForm, confirm_first
 from invites.invitations.sending import announce_pending_invitations
 from invites.mail.service import MailDeliveryError
 from invites.transaction import attempt
@@ -159,17 +159,11 @@ def change_password() -> ResponseReturnValue:
 @login_required
 def log_out_everywhere() -> ResponseReturnValue:
     """Ends every session of the account, this browser's too, once confirmed."""
-    form = EmptyForm()
-    if not form.validate_on_submit():
-        return redirect(url_for("accounts.account"))
-    asking = unconfirmed(
-        form,
+    asking = confirm_first(
         title="Log out of all devices?",
         message="Every browser where you are logged in, this one included, will ask for "
                 "your password again.",
-        action=url_for("accounts.log_out_everywhere"),
-        button="Log out everywhere",
-        cancel=url_for("accounts.account"),
+        button="Log out everywhere", cancel=url_for("accounts.account"),
     )
     if asking is not None:
         return asking

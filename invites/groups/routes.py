@@ -8,7 +8,7 @@ from werkzeug.wrappers import Response
 from invites import policy
 from invites.accounts.models import User
 from invites.extensions import db
-from invites.forms import EmptyForm, unconfirmed
+from invites.forms import EmptyForm, confirm_first
 from invites.groups import service
 from invites.groups.forms import AddGroupMemberForm, GroupForm
 from invites.groups.loaders import load_group, load_user
@@ -100,16 +100,10 @@ def delete(slug: str, group_id: int) -> ResponseReturnValue:
     org = load_org(slug)
     group = load_group(org, group_id)
     policy.require(current_user, "groups.manage", org, group)
-    form = EmptyForm()
-    if not form.validate_on_submit():
-        return redirect(url_for("groups.show", slug=org.slug, group_id=group.id))
-    asking = unconfirmed(
-        form,
+    asking = confirm_first(
         title=f"Delete the group {group.name}?",
         message="Its members stay in the organization; only the group goes.",
-        action=url_for("groups.delete", slug=org.slug, group_id=group.id),
-        button="Delete group",
-        cancel=url_for("groups.show", slug=org.slug, group_id=group.id),
+        button="Delete group", cancel=url_for("groups.show", slug=org.slug, group_id=group.id),
     )
     if asking is not None:
         return asking
@@ -148,21 +142,17 @@ def _member_action(
     group = load_group(org, group_id)
     policy.require(current_user, "groups.manage", org, group)
     user = load_user(org, user_id)
-    form = EmptyForm()
-    if confirm is not None and form.validate_on_submit():
+    back = url_for("groups.show", slug=org.slug, group_id=group.id)
+    if confirm is not None:
         title, message, button = confirm(org, group, user)
-        asking = unconfirmed(
-            form, title=title, message=message, button=button, action=request.path,
-            cancel=url_for("groups.show", slug=org.slug, group_id=group.id),
-        )
+        asking = confirm_first(title=title, message=message, button=button, cancel=back)
         if asking is not None:
             return asking
-    if form.validate_on_submit():
+    if EmptyForm().validate_on_submit():
         with attempt() as done:
             message = action(org, group, user)
         if done:
             flash(message, "success")
-    back = url_for("groups.show", slug=org.slug, group_id=group.id)
     entry = db.session.get(GroupMember, (group.id, user.id))
     if entry is None:
         return fragment_or_redirect(None, back)

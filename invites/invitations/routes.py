@@ -15,7 +15,7 @@ from werkzeug.wrappers import Response
 
 from invites import policy
 from invites.extensions import db, limiter
-from invites.forms import EmptyForm, unconfirmed
+from invites.forms import EmptyForm, confirm_first
 from invites.groups.forms import offer_roles_and_groups
 from invites.htmx import fragment, fragment_or_redirect, is_htmx, page_or_fragment
 from invites.invitations import answering, messages, queries, sending
@@ -100,16 +100,10 @@ def cancel(slug: str, invitation_id: int) -> ResponseReturnValue:
     org = load_org(slug)
     invitation = load_invitation(org, invitation_id)
     policy.require(current_user, "invitations.manage", org, invitation)
-    form = EmptyForm()
-    if not form.validate_on_submit():
-        return redirect(url_for("invitations.panel", slug=org.slug))
-    asking = unconfirmed(
-        form,
+    asking = confirm_first(
         title=f"Cancel the invitation of {invitation.email}?",
         message="Its link will stop working. You can invite the address again later.",
-        action=url_for("invitations.cancel", slug=org.slug, invitation_id=invitation.id),
-        button="Cancel invitation",
-        cancel=url_for("invitations.panel", slug=org.slug),
+        button="Cancel invitation", cancel=url_for("invitations.panel", slug=org.slug),
     )
     if asking is not None:
         return asking

@@ -14,7 +14,7 @@ from werkzeug.wrappers import Response
 from invites import policy
 from invites.errors import DomainError
 from invites.extensions import db, limiter
-from invites.forms import EmptyForm, choices, unconfirmed
+from invites.forms import EmptyForm, choices, confirm_first
 from invites.groups.models import Group
 from invites.htmx import fragment_or_redirect, page_or_fragment
 from invites.groups.loaders import load_groups
@@ -167,19 +167,12 @@ def decide(slug: str, request_id: int, decision: str) -> ResponseReturnValue:
     org = load_org(slug)
     join_request = load_join_request(org, request_id)
     policy.require(current_user, "join_requests.manage", org, join_request)
-    form = EmptyForm()
     back = url_for("join_requests.panel", slug=org.slug)
-    if not form.validate_on_submit():
-        return redirect(back)
     button, act, done, explain = DECISIONS[decision]
     name = join_request.user.name
-    asking = unconfirmed(
-        form,
-        title=f"{button} {name}'s request?",
-        message=explain.format(name=name, org=org.name),
-        action=url_for("join_requests.decide", slug=org.slug, request_id=request_id, decision=decision),
-        button=button,
-        cancel=back,
+    asking = confirm_first(
+        title=f"{button} {name}'s request?", message=explain.format(name=name, org=org.name),
+        button=button, cancel=back,
     )
     if asking is not None:
         return asking

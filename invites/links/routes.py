@@ -17,7 +17,7 @@ from werkzeug.wrappers import Response
 
 from invites import policy
 from invites.extensions import db, limiter
-from invites.forms import EmptyForm, unconfirmed
+from invites.forms import EmptyForm, confirm_first
 from invites.groups.forms import offer_roles_and_groups
 from invites.htmx import fragment_or_redirect, page_or_fragment
 from invites.groups.loaders import load_groups
@@ -140,21 +140,15 @@ def delete(slug: str, link_id: int) -> ResponseReturnValue:
     org = load_org(slug)
     link = load_link(org, link_id)
     policy.require(current_user, "links.edit", org, link)
-    form = EmptyForm()
-    back = url_for("links.panel", slug=org.slug) if policy.can(current_user, "links.manage", org) \
-        else url_for("orgs.show", slug=org.slug)
-    if not form.validate_on_submit():
-        return redirect(back)
-    asking = unconfirmed(
-        form,
+    asking = confirm_first(
         title="Delete this invite link?",
         message="Nobody will be able to join with it any more. People who joined stay.",
-        action=url_for("links.delete", slug=org.slug, link_id=link.id),
-        button="Delete link",
-        cancel=url_for("links.show", slug=org.slug, link_id=link.id),
+        button="Delete link", cancel=url_for("links.show", slug=org.slug, link_id=link.id),
     )
     if asking is not None:
         return asking
+    back = url_for("links.panel", slug=org.slug) if policy.can(current_user, "links.manage", org) \
+        else url_for("orgs.show", slug=org.slug)
     with attempt(category="info") as done:
         service.delete_link(org, current_user, link)
     if done:

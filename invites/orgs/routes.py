@@ -9,7 +9,7 @@ from werkzeug.wrappers import Response
 
 from invites import policy
 from invites.extensions import db
-from invites.forms import EmptyForm, unconfirmed
+from invites.forms import EmptyForm, confirm_first
 from invites.htmx import fragment_or_redirect, is_htmx, page_or_fragment
 from invites.orgs import service
 from invites.orgs.forms import OrganizationForm, PermissionsForm, RoleForm
@@ -118,16 +118,10 @@ def remove_member(slug: str, membership_id: int) -> ResponseReturnValue:
     org = load_org(slug)
     membership = load_membership(org, membership_id)
     policy.require(current_user, "members.remove", org, membership)
-    form = EmptyForm()
-    if not form.validate_on_submit():
-        return redirect(url_for("orgs.members", slug=org.slug))
-    asking = unconfirmed(
-        form,
+    asking = confirm_first(
         title=f"Remove {membership.user.name}?",
         message=f"{membership.user.name} will lose access to {org.name} and its groups.",
-        action=url_for("orgs.remove_member", slug=org.slug, membership_id=membership.id),
-        button="Remove",
-        cancel=url_for("orgs.members", slug=org.slug),
+        button="Remove", cancel=url_for("orgs.members", slug=org.slug),
     )
     if asking is not None:
         return asking
@@ -144,22 +138,16 @@ def remove_member(slug: str, membership_id: int) -> ResponseReturnValue:
 @login_required
 def leave(slug: str) -> ResponseReturnValue:
     org = load_org_for(slug, "org.leave")
-    form = EmptyForm()
-    if not form.validate_on_submit():
-        return redirect(url_for("orgs.show", slug=org.slug))
-    membership = db.session.scalar(
-        db.select(Membership).filter_by(org_id=org.id, user_id=current_user.id)
-    )
-    asking = unconfirmed(
-        form,
+    asking = confirm_first(
         title=f"Leave {org.name}?",
         message="You will lose access to the organization and its groups.",
-        action=url_for("orgs.leave", slug=org.slug),
-        button="Leave",
-        cancel=url_for("orgs.show", slug=org.slug),
+        button="Leave", cancel=url_for("orgs.show", slug=org.slug),
     )
     if asking is not None:
         return asking
+    membership = db.session.scalar(
+        db.select(Membership).filter_by(org_id=org.id, user_id=current_user.id)
+    )
     with attempt() as done:
         service.leave_organization(org, membership)
     if not done:
