@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from flask import flash, make_response, redirect, render_template, url_for
+from flask import abort, flash, make_response, redirect, render_template, url_for
 from flask.typing import ResponseReturnValue
 from flask_login import current_user
 from sqlalchemy.exc import IntegrityError
@@ -35,8 +35,9 @@ def _unavailable(error: answering.InvitationUnavailable, invitation: Invitation 
     )
 
 
-def _answerable(token: str) -> tuple[Invitation | None, Response | None]:
-    """(invitation, None) when the link can be answered, else (invitation, error page)."""
+def _answerable(token: str) -> Invitation:
+    """The invitation this link answers. Otherwise the request ends here (``abort`` with
+    the page that says why, or, for whoever accepted it already, their organization)."""
     invitation = answering.find_by_token(token)
     try:
         answering.check_answerable(invitation)
@@ -44,18 +45,16 @@ def _answerable(token: str) -> tuple[Invitation | None, Response | None]:
         if error.reason == "used" and invitation is not None and current_user.is_authenticated \
                 and invitation.accepted_user_id == current_user.id:
             flash(f"You already accepted this invitation to {invitation.org.name}.", "info")
-            return invitation, redirect(url_for("orgs.show", slug=invitation.org.slug))
-        return invitation, _unavailable(error, invitation)
-    return invitation, None
+            abort(redirect(url_for("orgs.show", slug=invitation.org.slug)))
+        abort(_unavailable(error, invitation))
+    assert invitation is not None  # check_answerable refuses None
+    return invitation
 
 
 @bp.route("/i/<token>")
 @limiter.limit("30 per minute")
 def respond(token: str) -> ResponseReturnValue:
-    invitation, refusal = _answerable(token)
-    if refusal is not None:
-        return refusal
-    assert invitation is not None  # _answerable refuses an unknown token
+    invitation = _answerable(token)
     if current_user.is_authenticated and current_user.email != invitation.email:
         return _unavailable(answering.InvitationUnavailable("wrong_account"), invitation)
     return render_template(
@@ -67,10 +66,7 @@ def respond(token: str) -> ResponseReturnValue:
 @bp.route("/i/<token>/accept", methods=["POST"])
 @limiter.limit("10 per minute")
 def accept(token: str) -> ResponseReturnValue:
-    invitation, refusal = _answerable(token)
-    if refusal is not None:
-        return refusal
-    assert invitation is not None  # _answerable refuses an unknown token
+    invitation = _answerable(token)
     if not EmptyForm().validate_on_submit():
         return redirect(url_for("invitations.respond", token=token))
     if not current_user.is_authenticated:
@@ -94,10 +90,7 @@ def accept(token: str) -> ResponseReturnValue:
 @bp.route("/i/<token>/decline", methods=["POST"])
 @limiter.limit("10 per minute")
 def decline(token: str) -> ResponseReturnValue:
-    invitation, refusal = _answerable(token)
-    if refusal is not None:
-        return refusal
-    assert invitation is not None  # _answerable refuses an unknown token
+    invitation = _answerable(token)
     if not EmptyForm().validate_on_submit():
         return redirect(url_for("invitations.respond", token=token))
     user = current_user if current_user.is_authenticated else None
@@ -117,10 +110,7 @@ def decline(token: str) -> ResponseReturnValue:
 def register(token: str) -> ResponseReturnValue:
     """Register with the invited address, prefilled and locked. Following the emailed
     link proves the address, so the account starts verified."""
-    invitation, refusal = _answerable(token)
-    if refusal is not None:
-        return refusal
-    assert invitation is not None  # _answerable refuses an unknown token
+    invitation = _answerable(token)
     back = url_for("invitations.respond", token=token)
     if current_user.is_authenticated:
         return redirect(back)
