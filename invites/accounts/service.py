@@ -14,7 +14,7 @@ from invites.extensions import db
 from invites.mail.service import external_url, send_mail
 
 VERIFY_SALT = "verify-email"
-VERIFY_MAX_AGE = 48 * 3600  # a confirmation link works for 48 hours (security review F7)
+VERIFY_MAX_AGE = 48 * 3600  # a confirmation link works for 48 hours (security review F2)
 # Checked against when the email is unknown, so a miss costs as long as a hit. Made on
 # first use with the configured method (not at import: scrypt costs ~150 ms at start-up).
 _dummy_hashes: dict[str, str] = {}

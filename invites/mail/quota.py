@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from flask import current_app
 from sqlalchemy import func
 
 from invites.clock import now
@@ -29,8 +30,6 @@ class QuotaExceeded(DomainError):
 
 def daily_caps(org: Organization) -> dict[str, int]:
     """``{"organization": n, "account": n}`` for ``org``'s plan (config DAILY_INVITATION_MAILS)."""
-    from flask import current_app
-
     caps = current_app.config["DAILY_INVITATION_MAILS"]
     return caps.get(org.plan, caps["free"])
 
@@ -83,13 +82,14 @@ def charge(org: Organization, sender: User, count: int) -> None:
             f"plan; {by_org} went out today, and this would send {count} more. Nothing was "
             "sent. The count starts again at midnight UTC."
         )
+    today = now().date()
     usage = db.session.scalar(
         db.select(MailQuotaUsage)
-        .filter_by(org_id=org.id, user_id=sender.id, day=now().date())
+        .filter_by(org_id=org.id, user_id=sender.id, day=today)
         .with_for_update()
     )
     if usage is None:
-        db.session.add(MailQuotaUsage(org_id=org.id, user_id=sender.id, day=now().date(), sent=count))
+        db.session.add(MailQuotaUsage(org_id=org.id, user_id=sender.id, day=today, sent=count))
     else:
         usage.sent += count
     db.session.flush()

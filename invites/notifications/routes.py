@@ -37,7 +37,7 @@ def mark_read(notification_id: int) -> ResponseReturnValue:
     """"Mark as read" on one notification of this account (404 for anyone else's)."""
     notification = service.load_own(current_user, notification_id)
     if EmptyForm().validate_on_submit():
-        service.mark_read(current_user, [notification])
+        service.mark_read(current_user, notification)
         db.session.commit()
         db.session.refresh(notification)
     if is_htmx():

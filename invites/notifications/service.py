@@ -1,11 +1,10 @@
 """Creating and reading in-app notifications (F15)."""
 from __future__ import annotations
 
-from collections.abc import Iterable
 from typing import TYPE_CHECKING
 
 from flask_sqlalchemy.pagination import Pagination
-from sqlalchemy import func
+from sqlalchemy import ColumnElement, func
 from sqlalchemy.orm import joinedload
 
 from invites.clock import now
@@ -84,23 +83,23 @@ def page_of_notifications(user: User, page: int, per_page: int) -> Pagination:
     return paginate(query, page, per_page)
 
 
-def mark_read(user: User, notifications: Iterable[Notification]) -> int:
-    """Mark these notifications (of ``user``) read."""
-    ids = [n.id for n in notifications if n.read_at is None and n.user_id == user.id]
-    if ids:
-        db.session.execute(
-            db.update(Notification).where(Notification.id.in_(ids)).values(read_at=now())
-        )
-    return len(ids)
+def _mark_read(user: User, *where: ColumnElement[bool]) -> None:
+    """Mark ``user``'s unread notifications that match ``where`` read, in one UPDATE."""
+    db.session.execute(
+        db.update(Notification)
+        .where(Notification.user_id == user.id, Notification.read_at.is_(None), *where)
+        .values(read_at=now())
+    )
+
+
+def mark_read(user: User, notification: Notification) -> None:
+    """"Mark as read" on one notification of ``user``."""
+    _mark_read(user, Notification.id == notification.id)
 
 
 def mark_all_read(user: User) -> None:
-    """Mark every unread notification of ``user`` read, in one UPDATE."""
-    db.session.execute(
-        db.update(Notification)
-        .where(Notification.user_id == user.id, Notification.read_at.is_(None))
-        .values(read_at=now())
-    )
+    """"Mark all as read": every unread notification of ``user``."""
+    _mark_read(user)
 
 
 def load_own(user: User, notification_id: int) -> Notification:
@@ -110,12 +109,4 @@ def load_own(user: User, notification_id: int) -> Notification:
 
 def mark_invitation_read(user: User, invitation: Invitation) -> None:
     """An invitation answered from anywhere stops counting as unread in the bell."""
-    db.session.execute(
-        db.update(Notification)
-        .where(
-            Notification.user_id == user.id,
-            Notification.invitation_id == invitation.id,
-            Notification.read_at.is_(None),
-        )
-        .values(read_at=now())
-    )
+    _mark_read(user, Notification.invitation_id == invitation.id)
