@@ -7,7 +7,8 @@ from datetime import datetime
 from typing import TYPE_CHECKING
 
 from sqlalchemy import ColumnElement, Row, func
-from sqlalchemy.orm import joinedload, selectinload
+from sqlalchemy.orm import QueryableAttribute, joinedload, selectinload
+from sqlalchemy.orm.strategy_options import _AbstractLoad
 
 from invites import policy
 from invites.accounts.models import User
@@ -69,6 +70,15 @@ def panel_version(org: Organization) -> str:
     return latest.isoformat() if latest else "-"
 
 
+def card_loading(via: QueryableAttribute[Invitation] | None = None) -> list[_AbstractLoad]:
+    """Loader options for an invitation shown as a card to its invitee (organization,
+    inviter, groups), reached directly or through the relationship ``via``."""
+    if via is None:
+        return [joinedload(Invitation.org), joinedload(Invitation.inviter), selectinload(Invitation.groups)]
+    return [joinedload(via).joinedload(Invitation.org), joinedload(via).joinedload(Invitation.inviter),
+            joinedload(via).selectinload(Invitation.groups)]
+
+
 def open_invitations_for(user: User, limit: int = 20) -> Sequence[Invitation]:
     """Pending, unexpired invitations sent to ``user``'s address, across organizations;
     none until the address is confirmed (security review F1)."""
@@ -76,7 +86,7 @@ def open_invitations_for(user: User, limit: int = 20) -> Sequence[Invitation]:
         return []
     return db.session.scalars(
         db.select(Invitation)
-        .options(joinedload(Invitation.org), joinedload(Invitation.inviter), selectinload(Invitation.groups))
+        .options(*card_loading())
         .where(Invitation.email == user.email, Invitation.status == Status.PENDING,
                Invitation.expires_at > now())
         .order_by(Invitation.created_at.desc())

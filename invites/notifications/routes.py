@@ -6,7 +6,9 @@ from flask_login import current_user, login_required
 from invites.extensions import db
 from invites.forms import EmptyForm
 from invites.htmx import fragment, is_htmx
+from invites.invitations.queries import card_loading
 from invites.notifications import service
+from invites.notifications.models import Notification
 from invites.pagination import page_number
 
 bp = Blueprint("notifications", __name__)
@@ -17,7 +19,8 @@ bp = Blueprint("notifications", __name__)
 def index() -> ResponseReturnValue:
     """Lists the user's notifications, newest first. Reading the page changes nothing:
     a notification counts as read once marked so (one, or all), or answered."""
-    page = service.page_of_notifications(current_user, page_number(), current_app.config["PAGE_SIZE"])
+    page = service.page_of_notifications(current_user, page_number(), current_app.config["PAGE_SIZE"],
+                                         loading=card_loading(via=Notification.invitation))
     return render_template("notifications/index.html", page=page, form=EmptyForm())
 
 

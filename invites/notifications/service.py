@@ -1,20 +1,22 @@
 """Creating and reading in-app notifications (F15)."""
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 from flask_sqlalchemy.pagination import Pagination
 from sqlalchemy import ColumnElement, func
 from sqlalchemy.orm import joinedload
+from sqlalchemy.orm.strategy_options import _AbstractLoad
 
 from invites.clock import now
 from invites.extensions import db
-from invites.invitations.models import Invitation
 from invites.notifications.models import Notification
 from invites.pagination import paginate
 
 if TYPE_CHECKING:
     from invites.accounts.models import User
+    from invites.invitations.models import Invitation
     from invites.orgs.models import Organization
 
 
@@ -66,17 +68,15 @@ def unread_count(user: User) -> int:
     return db.session.scalar(db.select(func.count()).select_from(unread))
 
 
-def page_of_notifications(user: User, page: int, per_page: int) -> Pagination:
-    """Newest first, with each invitation's organization, inviter and groups loaded up
-    front: the page costs the same few queries however many rows it shows."""
+def page_of_notifications(
+    user: User, page: int, per_page: int, loading: Sequence[_AbstractLoad] = (),
+) -> Pagination:
+    """Newest first. ``loading`` adds loader options for what the page shows of each
+    notification's invitation (the invitations package owns those), so the page costs the
+    same few queries however many rows it shows."""
     query = (
         db.select(Notification)
-        .options(
-            joinedload(Notification.org),
-            joinedload(Notification.invitation).joinedload(Invitation.org),
-            joinedload(Notification.invitation).joinedload(Invitation.inviter),
-            joinedload(Notification.invitation).selectinload(Invitation.groups),
-        )
+        .options(joinedload(Notification.org), *loading)
         .where(Notification.user_id == user.id)
         .order_by(Notification.created_at.desc(), Notification.id.desc())
     )
