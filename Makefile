@@ -7,7 +7,7 @@ CHROMIUM ?= /usr/bin/chromium
 HOST     ?= 127.0.0.1
 PORT     ?= 5000
 
-.PHONY: run test install chromium bench clean
+.PHONY: run test install chromium bench screenshots clean
 
 # The virtual environment, reinstalled whenever pyproject.toml changes.
 $(VENV)/.installed: pyproject.toml
@@ -19,12 +19,12 @@ $(VENV)/.installed: pyproject.toml
 install: $(VENV)/.installed
 
 # Migrate, seed the demo on a new database, serve on SQLite in development mode. Links in
-# mail point at the address served. On any address but loopback the interactive debugger
+# mail, the demo's seeded ones too, point at the address served (PUBLIC_URL, unless set). On any address but loopback the interactive debugger
 # (which runs Python for whoever reaches it) is off, and a warning says why.
 LOOPBACK := $(filter 127.% localhost ::1,$(HOST))
 run: install
 	FLASK_DEBUG=1 $(FLASK) db upgrade
-	FLASK_DEBUG=1 $(FLASK) seed-demo --if-empty
+	PUBLIC_URL=$${PUBLIC_URL:-http://$(HOST):$(PORT)} FLASK_DEBUG=1 $(FLASK) seed-demo --if-empty
 	@if [ -z "$(LOOPBACK)" ]; then \
 	  echo "WARNING: serving the development server on $(HOST), reachable from other machines."; \
 	  echo "WARNING: the debugger is off, but this is not a production setup: anyone who can reach"; \
@@ -50,6 +50,10 @@ test: install chromium
 # Benchmarks (README, Performance): builds its own PostgreSQL database and servers.
 bench: install
 	$(VENV)/bin/python -m bench.run
+
+# The README's pictures, taken from a demo served on a throwaway database (docs/screenshots/).
+screenshots: install chromium
+	$(VENV)/bin/python docs/make_screenshots.py
 
 clean:
 	rm -rf $(VENV) instance/*.sqlite3 *.egg-info

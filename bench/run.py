@@ -53,6 +53,8 @@ SIZES = (10, 1_000, 100_000)
 PASSWORD = "bench-password"
 LOAD_SECONDS = float(os.environ.get("BENCH_LOAD_SECONDS", "8"))
 CLIENTS = int(os.environ.get("BENCH_CLIENTS", "8"))
+# The Overview's joins per week read memberships by way in over the last 13 weeks.
+WAYS_IN = ("invitation", "import", "link", "request", "join_page", None)
 
 
 # --- the database -----------------------------------------------------------------------
@@ -133,7 +135,8 @@ class World:
                 ]).scalars().all()
                 table_rows = {
                     Membership: [{"org_id": self.org_id, "user_id": u, "role": "member", "role_order": 2,
-                                  "sort_name": f"person {i}", "created_at": at} for i, u in zip(ids, users)],
+                                  "sort_name": f"person {i}", "joined_via": WAYS_IN[i % len(WAYS_IN)],
+                                  "created_at": at - timedelta(days=i % 120)} for i, u in zip(ids, users)],
                     Group: [{"org_id": self.org_id, "name": f"Group {i}", "join_method": "open", "created_at": at} for i in ids],
                     Invitation: [{"org_id": self.org_id, "email": f"i{i}@bench.test", "role": "member",
                                   "status": "pending", "token_hash": uuid.uuid4().hex * 2, "inviter_id": self.owner_id,
@@ -162,6 +165,7 @@ class World:
 
 
 PAGES = [
+    ("overview", "/o/{slug}"),
     ("members", "/o/{slug}/manage/members"),
     ("groups", "/o/{slug}/groups"),
     ("invitations", "/o/{slug}/manage/invitations"),

@@ -2,14 +2,12 @@
 from __future__ import annotations
 
 import secrets
-from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 from flask import Flask, request
 from flask_login import current_user
-from markupsafe import Markup
 from werkzeug.wrappers import Response
 
 from invites.config import INSTANCE_DIR, Config
@@ -150,23 +148,18 @@ def _register_bench_endpoint(app: Flask) -> None:
         return f"ok {found}"
 
 
-def show_time(value: datetime | None) -> str:
-    """A stored (naive UTC) timestamp as every page shows it. A Python global rather than a
-    macro: list rows call it twice each, and a macro call costs several times more."""
-    if not value:
-        return ""
-    return Markup(f'<time datetime="{value.isoformat()}Z">{value:%Y-%m-%d %H:%M} UTC</time>')
-
-
 def register_template_helpers(app: Flask) -> None:
     from invites import policy
     from invites.mail.service import no_links
     from invites.notifications.service import BELL_LIMIT, unread_count
     from invites.orgs.models import Role
     from invites.orgs.panels import visible_panels
+    from invites.times import show_time
+    from invites.wrapping import breakable_email
 
     app.add_template_filter(no_links, "no_links")
-    app.add_template_global(show_time, "date")
+    app.add_template_filter(breakable_email, "breakable_email")  # <wbr> at "@" and dots
+    app.add_template_global(show_time, "date")  # relative, in the viewer's zone: times.py
 
     @app.context_processor
     def helpers() -> dict[str, Any]:

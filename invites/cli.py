@@ -26,7 +26,11 @@ DEMO_PEOPLE = [
     ("member@demo.test", "member", "Mia Member", Role.MEMBER),
     ("collaborator@demo.test", "collaborator", "Cole Collaborator", Role.COLLABORATOR),
 ]
-DEMO_GROUPS = [("New Hires", JoinMethod.INVITE_ONLY), ("Safety Training", JoinMethod.OPEN)]
+# (name, join method, description: the invitation email shows it beside the name)
+DEMO_GROUPS = [
+    ("New Hires", JoinMethod.INVITE_ONLY, "Your first two weeks: accounts, tools and the people to ask."),
+    ("Safety Training", JoinMethod.OPEN, "The yearly safety course every team member takes."),
+]
 # (address, role, groups, message, what becomes of it)
 DEMO_INVITATIONS = [
     ("new.hire@demo.test", Role.MEMBER, ["New Hires"], "Welcome! Your first course is in New Hires.", "pending"),
@@ -51,18 +55,22 @@ def seed_demo() -> Organization:
             owner, DEMO_ORG, "acme-training",
             "Onboarding and safety courses for Acme's teams and partners.",
         )
+        # A new organization lets only owners add new people (seed 001); the demo's
+        # manager sends its invitations, so the demo allows managers from the start.
+        org.managers_may_add_people = True
     org.plan = Plan.PREMIUM
     for email, _, _, role in DEMO_PEOPLE:
         user = users[email]
         if db.session.scalar(db.select(Membership).filter_by(org_id=org.id, user_id=user.id)) is None:
             db.session.add(Membership(org_id=org.id, user_id=user.id, role=role))
     db.session.flush()
-    for name, method in DEMO_GROUPS:
+    for name, method, description in DEMO_GROUPS:
         group = db.session.scalar(db.select(Group).filter_by(org_id=org.id, name=name))
         if group is None:
             group = groups.create_group(org, owner, name, method)
             groups.add_to_group(org, owner, group, users["manager@demo.test"], is_manager=True)
             groups.add_to_group(org, owner, group, users["member@demo.test"])
+        group.description = group.description or description
     db.session.commit()
     _seed_invitations(org, users["manager@demo.test"])
     join_page = join_pages.page_of(org)  # premium: the public /join/acme-training is on
@@ -73,11 +81,11 @@ def seed_demo() -> Organization:
 
 def _seed_invitations(org: Organization, manager: User) -> None:
     """A few invitations in different states, sent like any other (to the outbox when no
-    MAIL_SERVER is set, so their links can be followed from /dev/outbox)."""
+    MAIL_SERVER is set, so their links can be followed from /dev/outbox). Their links are
+    on PUBLIC_URL, which ``make run`` sets to the address it serves."""
     if db.session.scalar(db.select(Invitation.id).filter_by(org_id=org.id).limit(1)) is not None:
         return
-    base_url = current_app.config.get("PUBLIC_URL") or "http://127.0.0.1:5000"
-    with current_app.test_request_context(base_url=base_url):
+    with current_app.test_request_context(base_url=current_app.config["PUBLIC_URL"]):
         for email, role, group_names, message, fate in DEMO_INVITATIONS:
             chosen = db.session.scalars(
                 db.select(Group).where(Group.org_id == org.id, Group.name.in_(group_names))
@@ -101,6 +109,11 @@ def register_commands(app: Flask) -> None:
             return
         org = seed_demo()
         click.echo(f"Demo organization: {org.name} (/o/{org.slug}, plan {org.plan})")
+        click.echo(f"Links in the demo's emails start with {current_app.config['PUBLIC_URL']} "
+                   "(PUBLIC_URL; `make run PORT=…` sets it to the address it serves).")
+        if org.managers_may_add_people:
+            click.echo("Managers may add new people: on in the demo (a new organization "
+                       "starts with it off; owners change it under Permissions).")
         click.echo(f"Log in with any of these, password {DEMO_PASSWORD!r}:")
         for email, _, _, role in DEMO_PEOPLE:
             click.echo(f"  {email:<26} {Role.LABELS[role]}")

@@ -19,6 +19,7 @@ if TYPE_CHECKING:
     from flask_login import AnonymousUserMixin
 
     from invites.accounts.models import User
+    from invites.invitations.models import Invitation
     from invites.links.models import InviteLink
 
     # Whoever asks: ``current_user``, logged in or not.
@@ -41,8 +42,26 @@ def role_of(user: Someone, org: Organization | None) -> str | None:
 
 
 def forget_roles(user: User) -> None:
-    """Drop the per-request role cache after a role changed."""
+    """Drop the per-request caches (role, managed groups) after a role or a group's
+    managers changed."""
     user.__dict__.pop("_roles", None)
+    user.__dict__.pop("_managed_groups", None)
+
+
+def managed_group_ids(user: Someone, org: Organization) -> frozenset[int]:
+    """Ids of the groups of ``org`` that ``user`` manages (F4). One query, then cached
+    per request like the role, so a list of invitations asks once, not once a row."""
+    if user is None or not getattr(user, "is_authenticated", False):
+        return frozenset()
+    cache = user.__dict__.setdefault("_managed_groups", {})
+    if org.id not in cache:
+        cache[org.id] = frozenset(db.session.scalars(
+            db.select(GroupMember.group_id)
+            .join(Group, Group.id == GroupMember.group_id)
+            .where(Group.org_id == org.id, GroupMember.user_id == user.id,
+                   GroupMember.is_manager.is_(True))
+        ))
+    return cache[org.id]
 
 
 def may_add_new_people(role: str | None, org: Organization) -> bool:
@@ -77,8 +96,44 @@ def _change_role(user: User, role: str | None, org: Organization, membership: Me
     return role == OWNER
 
 
+def _link_for_members(user: User, role: str | None, org: Organization, group: Group | None) -> bool:
+    """Seed 001: anyone who may invite may make a link; a plain member too, for the groups
+    they are in, and then only "Existing members only" (the service refuses "Anyone with
+    the link" without people.add_new). Without ``group``: may they open "New Invite" at all."""
+    if role in STAFF:
+        return True
+    if role != MEMBER:
+        return False
+    if group is None:
+        return _invite_to_any_group(user, role, org) or db.session.scalar(
+            db.select(GroupMember.group_id)
+            .join(Group, Group.id == GroupMember.group_id)
+            .where(Group.org_id == org.id, GroupMember.user_id == user.id)
+            .limit(1)
+        ) is not None
+    return group.org_id == org.id and db.session.get(GroupMember, (group.id, user.id)) is not None
+
+
+def _manage_invitations(user: User, role: str | None, org: Organization, obj: Group | Invitation | None) -> bool:
+    """Staff manage every invitation. A group's managers (members) see that group's
+    invitations (``obj`` the group) and resend or cancel one (``obj`` the invitation)
+    when they manage every group it names and its role is not above Member: one that
+    names another group, or no group, stays with staff."""
+    if role in STAFF:
+        return True
+    if role != MEMBER or obj is None:
+        return False
+    if isinstance(obj, Group):
+        group_ids = {obj.id}
+    elif Role.rank(obj.role) > Role.rank(MEMBER):
+        return False
+    else:
+        group_ids = {group.id for group in obj.groups}
+    return bool(group_ids) and group_ids <= managed_group_ids(user, org)
+
+
 def _made_it(user: User, role: str | None, link: InviteLink | None) -> bool:
-    """A group manager sees, shares and deletes the invite links they created."""
+    """A member sees, copies, shares and deletes the invite links they made."""
     return link is not None and role == MEMBER and link.created_by_id == user.id
 
 
@@ -101,8 +156,9 @@ RULES: dict[str, Callable[[Any, str | None, Any, Any], bool]] = {
     "people.invite": lambda u, r, o, x: r in STAFF or _invite_to_any_group(u, r, o),
     "settings.edit": lambda u, r, o, x: r == OWNER,
     "activity.view": lambda u, r, o, x: r == OWNER,
-    "invitations.manage": lambda u, r, o, x: r in STAFF,
+    "invitations.manage": _manage_invitations,
     "links.manage": lambda u, r, o, x: r in STAFF,
+    "links.create": _link_for_members,
     "links.edit": lambda u, r, o, x: r in STAFF or _made_it(u, r, x),
     "join_requests.manage": lambda u, r, o, x: r in STAFF,
     "join_page.manage": lambda u, r, o, x: r == OWNER,

@@ -117,6 +117,10 @@ TABLE = {
     ),
     # Every account is verified: nothing is sent, back to the dashboard.
     ("/account/verify", "POST"): R(LOGIN, 302, 302, 302, 302, 302, 302),
+    # The time zone dates are shown in: every account sets its own.
+    ("/account/time-zone", "POST"): R(
+        LOGIN, C(302), C(302), C(302), C(302), C(302), C(302), data={"time_zone": "Europe/Paris"},
+    ),
 
     # The development outbox: TestConfig sets DEV_OUTBOX_PAGE, so it is open to anyone here
     # (test_the_dev_outbox_is_404_unless_turned_on checks it is 404 otherwise).
@@ -170,7 +174,7 @@ TABLE = {
 
     # --- The organization ----------------------------------------------------------------
     ("/o/<slug>", "GET"): R(LOGIN, 404, 200, 200, 200, 200, 404),
-    ("/o/<slug>/manage", "GET"): R(LOGIN, 404, 403, 403, 200, 200, 404),
+    ("/o/<slug>/manage", "GET"): R(LOGIN, 404, 403, 403, 302, 302, 404),  # to the Overview
     ("/o/<slug>/manage/members", "GET"): R(LOGIN, 404, 403, 403, 200, 200, 404),
     ("/o/<slug>/manage/activity", "GET"): R(LOGIN, 404, 403, 403, 403, 200, 404),
     ("/o/<slug>/manage/permissions", "GET"): R(LOGIN, 404, 403, 403, 403, 200, 404),
@@ -201,6 +205,9 @@ TABLE = {
         data={"name": "Matrix Group", "join_method": JoinMethod.OPEN},
     ),
     ("/o/<slug>/groups/<int:group_id>", "GET"): R(LOGIN, 404, 200, 200, 200, 200, 404),
+    # The group's invitations (seed 004): staff and the group's managers (no actor here
+    # manages Trainers; GROUP_TABLE below has the group managers).
+    ("/o/<slug>/groups/<int:group_id>/invitations", "GET"): R(LOGIN, 404, 403, 403, 200, 200, 404),
     ("/o/<slug>/groups/<int:group_id>", "POST"): R(
         LOGIN, 404, 403, 403, C(302), C(302), 404,
         data={"name": "Trainers Renamed", "join_method": JoinMethod.INVITE_ONLY},
@@ -251,12 +258,14 @@ TABLE = {
         LOGIN, 404, 403, 403, C(302), C(302), 404,
         data={"expiration": "7d", "access": "members", "role": Role.MEMBER},
     ),
-    # "links.edit": staff, or the member who made the link (not Mia here).
+    # "links.create": staff, or a member for the groups they are in (Mia is in none here;
+    # MEMBER_LINK_TABLE below has members in groups). "links.edit": staff, or the member
+    # who made the link (not Mia here).
     ("/o/<slug>/links/<int:link_id>", "GET"): R(LOGIN, 404, 403, 403, 200, 200, 404),
-    # Sharing needs the token, which only the creating browser's session has: a form
-    # error (422) for staff, nothing sent.
+    # Whoever may manage the link shares it again at any time: its token is kept encrypted
+    # (the mail goes to the outbox, counted in the day's quota).
     ("/o/<slug>/links/<int:link_id>/share", "POST"): R(
-        LOGIN, 404, 403, 403, 422, 422, 404, data={"addresses": "friend@example.com", "note": "Join us"},
+        LOGIN, 404, 403, 403, C(200), C(200), 404, data={"addresses": "friend@example.com", "note": "Join us"},
     ),
     ("/o/<slug>/links/<int:link_id>/delete", "POST"): R(
         LOGIN, 404, 403, 403, C(302), C(302), 404, data=CONFIRMED,
@@ -688,6 +697,208 @@ def test_the_dev_outbox_is_404_unless_turned_on(app, client, make_invitation, te
     assert not app.debug
     assert client.get("/dev/outbox").status_code == 404
     assert client.get(f"/dev/outbox/{message_id}/html").status_code == 404
+
+
+# --- Group managers and their group's invitations (issue 22, seed 004) ---------------------
+# The main matrix has no group manager among its actors; this one has them, over the
+# routes that answer differently for them: the group page's list, the list's own pages,
+# and resending and cancelling (which go back to the group's page with ?from_group=).
+# Gina manages Trainers, Carl manages Coaches (both members); Mia is a plain member who
+# is in Trainers; Cole a collaborator; Otto in no organization; Max the org's manager.
+
+GROUP_ACTORS = ("group_manager", "other_group_manager", "member", "collaborator", "nobody", "manager")
+LIST = "200 with the list"  # the group page, showing its invitations
+
+
+def G(group_manager, other_group_manager, member, collaborator, nobody, manager):
+    return dict(zip(GROUP_ACTORS, (group_manager, other_group_manager, member, collaborator, nobody, manager)))
+
+
+# (method, path with {names} filled from the world, body, expected per actor); every POST
+# is confirmed (confirmed=yes), as the in-page confirmation sends it.
+GROUP_TABLE = [
+    ("GET", "/o/{slug}/groups/{trainers}", None, G(LIST, 200, 200, 200, 404, LIST)),
+    ("GET", "/o/{slug}/groups/{coaches}", None, G(200, LIST, 200, 200, 404, LIST)),
+    ("GET", "/o/{slug}/groups/{trainers}/invitations", None, G(200, 403, 403, 403, 404, 200)),
+    ("GET", "/o/{slug}/groups/{trainers}/invitations?page=2", None, G(200, 403, 403, 403, 404, 200)),
+    ("GET", "/o/{slug}/groups/{coaches}/invitations", None, G(403, 200, 403, 403, 404, 200)),
+    # An invitation into Trainers only, as Member: Trainers' manager and the staff.
+    ("POST", "/o/{slug}/invitations/{trainers_only}/cancel?from_group={trainers}", CONFIRMED,
+     G(C(302), 403, 403, 403, 404, C(302))),
+    ("POST", "/o/{slug}/invitations/{trainers_only}/resend?from_group={trainers}", CONFIRMED,
+     G(C(302), 403, 403, 403, 404, C(302))),
+    ("POST", "/o/{slug}/invitations/{trainers_only}/cancel", CONFIRMED, G(C(302), 403, 403, 403, 404, C(302))),
+    # Into Coaches only: its manager, whichever page the button was on.
+    ("POST", "/o/{slug}/invitations/{coaches_only}/cancel?from_group={trainers}", CONFIRMED,
+     G(403, C(302), 403, 403, 404, C(302))),
+    # Naming both groups, naming none, or above Member: staff only.
+    ("POST", "/o/{slug}/invitations/{both_groups}/cancel?from_group={trainers}", CONFIRMED,
+     G(403, 403, 403, 403, 404, C(302))),
+    ("POST", "/o/{slug}/invitations/{both_groups}/resend?from_group={coaches}", CONFIRMED,
+     G(403, 403, 403, 403, 404, C(302))),
+    ("POST", "/o/{slug}/invitations/{no_group}/cancel", CONFIRMED, G(403, 403, 403, 403, 404, C(302))),
+    ("POST", "/o/{slug}/invitations/{as_manager}/cancel?from_group={trainers}", CONFIRMED,
+     G(403, 403, 403, 403, 404, C(302))),
+    # Another organization's group as the way back: 404 before anything happens.
+    ("POST", "/o/{slug}/invitations/{trainers_only}/cancel?from_group={rival_group}", CONFIRMED,
+     G(404, 404, 404, 404, 404, 404)),
+    ("GET", "/o/{slug}/groups/{rival_group}/invitations", None, G(404, 404, 404, 404, 404, 404)),
+]
+
+
+@pytest.fixture
+def build_group_world(app, team, make_user, make_org, add_member, make_invitation):
+    def build():
+        org = team.org
+        trainers = create_group(org, team.owner, "Trainers")
+        coaches = create_group(org, team.owner, "Coaches")
+        gina = make_user(name="Gina Groupmanager")
+        carl = make_user(name="Carl Coachmanager")
+        add_member(org, gina, Role.MEMBER)
+        add_member(org, carl, Role.MEMBER)
+        db.session.add_all([
+            GroupMember(group_id=trainers.id, user_id=gina.id, is_manager=True),
+            GroupMember(group_id=coaches.id, user_id=carl.id, is_manager=True),
+            GroupMember(group_id=trainers.id, user_id=team.member.id),
+        ])
+        db.session.commit()
+        rival = make_user(name="Rita Rival")
+        rival_org = make_org(owner=rival, name="Rival Ventures")
+        rival_group = create_group(rival_org, rival, "Rival Group")
+        db.session.commit()
+        invite = lambda email, *groups, role=Role.MEMBER: make_invitation(  # noqa: E731
+            org, team.owner, email, role=role, groups=groups)[0].id
+        world = SimpleNamespace(
+            values=dict(
+                slug=org.slug, trainers=trainers.id, coaches=coaches.id, rival_group=rival_group.id,
+                trainers_only=invite("t@example.com", trainers),
+                coaches_only=invite("c@example.com", coaches),
+                both_groups=invite("tc@example.com", trainers, coaches),
+                no_group=invite("none@example.com"),
+                as_manager=invite("boss@example.com", trainers, role=Role.MANAGER),
+            ),
+            actors={},
+        )
+        for name, user in (("group_manager", gina), ("other_group_manager", carl),
+                           ("member", team.member), ("collaborator", team.collaborator),
+                           ("nobody", team.outsider), ("manager", team.manager)):
+            world.actors[name] = SimpleNamespace(id=user.id, name=user.name, email=user.email)
+        db.session.remove()
+        return world
+
+    return build
+
+
+def run_rows(app, world, actor, rows, shown=lambda url, html: None):
+    """Run ``rows`` of (method, path, body, expected per actor) as ``actor`` in ``world``
+    the way the main matrix runs its rows: a fresh request state, the whole database
+    compared and put back after a change. ``shown(url, html)`` names what a 200 page
+    showed (a mark such as LIST), or None. Returns the unexpected answers."""
+    snapshot = dump()
+    client = logged_in_client(app, world, actor)
+    unexpected = []
+    for method, path, body, codes in rows:
+        url = path.format(**world.values)
+        data = None
+        if method == "POST":
+            data = {**(body(world.values) if callable(body) else body or {}), "csrf_token": client.matrix_csrf}
+        response = send(client, method, url, data)
+        code = observed_code(response)
+        if code == 200:
+            code = shown(url, response.get_data(as_text=True)) or code
+        changed = differences(snapshot, dump())
+        got = C(code) if changed else code
+        if got != codes[actor]:
+            unexpected.append(f"{method} {url} as {actor}: expected {codes[actor]}, got {got}")
+        if changed:
+            restore(snapshot)
+    return unexpected
+
+
+def _group_page_with_list(url, html):
+    on_group_page = not url.split("?")[0].endswith("/invitations")
+    return LIST if on_group_page and 'id="group-invitations"' in html else None
+
+
+@pytest.mark.parametrize("actor", GROUP_ACTORS)
+def test_group_managers_manage_their_groups_invitations_only(app, build_group_world, actor):
+    unexpected = run_rows(app, build_group_world(), actor, GROUP_TABLE, _group_page_with_list)
+    assert not unexpected, "\n".join(unexpected)
+
+
+# --- Members' links (issue 22, seed 001) ------------------------------------------------------
+# "If you do not have this permission, you will only be able to share the link with existing
+# members." Mia is a plain member of Safety (not its manager), Ned a member in no group,
+# Cole a collaborator who is in Safety too, Otto in no organization, Max the org's manager.
+# Nobody but the owner may add new people here. "+ address" marks a link page that shows
+# the link's address (to copy and share again).
+
+LINK_ACTORS = ("member_in_group", "member_elsewhere", "collaborator", "nobody", "manager")
+ADDRESS = "200 + address"
+
+
+def L(member_in_group, member_elsewhere, collaborator, nobody, manager):
+    return dict(zip(LINK_ACTORS, (member_in_group, member_elsewhere, collaborator, nobody, manager)))
+
+
+def _new_link(access, group):
+    return lambda values: {"expiration": "7d", "access": access, "role": Role.MEMBER, "groups": [values[group]]}
+
+
+MEMBER_LINK_TABLE = [
+    ("GET", "/o/{slug}/links/new", None, L(200, 403, 403, 404, 200)),
+    ("GET", "/o/{slug}/links/new?group={safety}", None, L(200, 403, 403, 404, 200)),
+    ("POST", "/o/{slug}/links/new", _new_link("members", "safety"), L(C(302), 403, 403, 404, C(302))),
+    # "Anyone with the link" needs people.add_new: a form error for Mia, who is refused it.
+    ("POST", "/o/{slug}/links/new", _new_link("anyone", "safety"), L(422, 403, 403, 404, 422)),
+    # A group Mia is not in.
+    ("POST", "/o/{slug}/links/new", _new_link("members", "forklifts"), L(422, 403, 403, 404, C(302))),
+    # Mia's own link: hers and the staff's to see, copy and share; nobody else's.
+    ("GET", "/o/{slug}/links/{mias_link}", None, L(ADDRESS, 403, 403, 404, ADDRESS)),
+    ("POST", "/o/{slug}/links/{mias_link}/share", lambda values: {"addresses": "friend@example.com"},
+     L(C(ADDRESS), 403, 403, 404, C(ADDRESS))),
+    ("GET", "/o/{slug}/links/{owners_link}", None, L(403, 403, 403, 404, ADDRESS)),
+    ("GET", "/o/{slug}/manage/links", None, L(403, 403, 403, 404, 200)),
+]
+
+
+@pytest.fixture
+def build_link_world(app, team, make_user, add_member, make_link):
+    def build():
+        org = team.org
+        org.managers_may_add_people = False
+        safety = create_group(org, team.owner, "Safety")
+        forklifts = create_group(org, team.owner, "Forklifts")
+        ned = make_user(name="Ned Neighbour")
+        add_member(org, ned, Role.MEMBER)
+        db.session.add_all([GroupMember(group_id=safety.id, user_id=team.member.id),
+                            GroupMember(group_id=safety.id, user_id=team.collaborator.id)])
+        db.session.commit()
+        mias_link, _ = make_link(org, team.member, access="members", groups=[safety])
+        owners_link, _ = make_link(org, team.owner, groups=[forklifts])
+        world = SimpleNamespace(
+            values=dict(slug=org.slug, safety=safety.id, forklifts=forklifts.id,
+                        mias_link=mias_link.id, owners_link=owners_link.id),
+            actors={},
+        )
+        for name, user in (("member_in_group", team.member), ("member_elsewhere", ned),
+                           ("collaborator", team.collaborator), ("nobody", team.outsider),
+                           ("manager", team.manager)):
+            world.actors[name] = SimpleNamespace(id=user.id, name=user.name, email=user.email)
+        db.session.remove()
+        return world
+
+    return build
+
+
+def _link_address_shown(url, html):
+    return ADDRESS if 'id="link-url"' in html else None
+
+
+@pytest.mark.parametrize("actor", LINK_ACTORS)
+def test_members_make_members_only_links_for_their_groups(app, build_link_world, actor):
+    unexpected = run_rows(app, build_link_world(), actor, MEMBER_LINK_TABLE, _link_address_shown)
+    assert not unexpected, "\n".join(unexpected)
 
 
 def test_the_table_covers_every_route_and_method(app):

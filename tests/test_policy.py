@@ -27,6 +27,7 @@ EXPECTED = {
     "invitations.manage": {OWNER, MANAGER},
     "links.manage": {OWNER, MANAGER},
     "links.edit": {OWNER, MANAGER},
+    "links.create": {OWNER, MANAGER},  # and members for the groups they are in (tests/links/test_member_links.py)
     "join_requests.manage": {OWNER, MANAGER},
     "join_page.manage": {OWNER},
     "imports.manage": {OWNER, MANAGER},

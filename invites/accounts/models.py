@@ -20,6 +20,8 @@ class User(UserMixin, Model):
     password_hash = db.Column(db.String(255), nullable=False)
     email_verified_at = db.Column(db.DateTime)
     created_at = db.Column(db.DateTime, nullable=False, default=now)
+    # An IANA zone name ("Europe/Paris") that pages show dates in; see invites/times.py.
+    time_zone = db.Column(db.String(64), nullable=False, default="UTC", server_default="UTC")
 
     # The key of the login session this object was loaded or logged in with (not a
     # column: only its hash is stored, in user_sessions). Set by accounts/sessions.py.

@@ -5,7 +5,8 @@ from flask_login import current_user, login_required
 
 from invites.accounts import service, sessions
 from invites.accounts.models import User
-from invites.accounts.forms import LoginForm, PasswordForm, RegisterForm
+from invites.accounts.forms import LoginForm, PasswordForm, RegisterForm, TimeZoneForm
+from invites.accounts.hints import ReturnHint, hint_for
 from invites.accounts.safety import safe_next
 from invites.errors import DomainError
 from invites.extensions import db, limiter
@@ -19,6 +20,11 @@ bp = Blueprint("accounts", __name__)
 
 def _after_login_target() -> str:
     return safe_next(request.args.get("next"), url_for("home.dashboard"))
+
+
+def _return_hint() -> ReturnHint | None:
+    """What the page we return to knows (an invitation: the invited address)."""
+    return hint_for(safe_next(request.args.get("next"), ""))
 
 
 def _login_account() -> str:
@@ -53,7 +59,11 @@ def login() -> ResponseReturnValue:
             sessions.log_in(user, remember=form.remember.data)
             return redirect(_after_login_target())
         form.form_errors.append("Email or password is not correct.")
-    return render_template("accounts/login.html", form=form, next=request.args.get("next"))
+    hint = _return_hint()
+    if hint and not form.is_submitted():
+        form.email.data = hint.email
+    return render_template("accounts/login.html", form=form, next=request.args.get("next"),
+                           register_url=hint and hint.register_url, note=hint and hint.note)
 
 
 @bp.route("/register", methods=["GET", "POST"])
@@ -61,11 +71,15 @@ def login() -> ResponseReturnValue:
 def register() -> ResponseReturnValue:
     if current_user.is_authenticated:
         return redirect(_after_login_target())
+    hint = _return_hint()
+    if hint and hint.register_url:  # e.g. an invitation's own form: address filled in, proven
+        return redirect(hint.register_url)
     form = RegisterForm()
     if form.validate_on_submit():
         with attempt(form) as registered:
             user = service.register_user(
-                form.name.data, form.username.data, form.email.data, form.password.data
+                form.name.data, form.username.data, form.email.data, form.password.data,
+                time_zone=form.time_zone.data,
             )
         if registered:
             sessions.log_in(user)
@@ -124,9 +138,11 @@ def resend_verification() -> ResponseReturnValue:
     return redirect(safe_next(request.args.get("next"), url_for("home.dashboard")))
 
 
-def _account_page(password_form: PasswordForm) -> str:
+def _account_page(password_form: PasswordForm | None = None,
+                  zone_form: TimeZoneForm | None = None) -> str:
     return render_template(
-        "accounts/account.html", password_form=password_form,
+        "accounts/account.html", password_form=password_form or PasswordForm(formdata=None),
+        zone_form=zone_form or TimeZoneForm(formdata=None, time_zone=current_user.time_zone),
         session_count=sessions.count_sessions(current_user),
     )
 
@@ -134,7 +150,20 @@ def _account_page(password_form: PasswordForm) -> str:
 @bp.route("/account")
 @login_required
 def account() -> ResponseReturnValue:
-    return _account_page(PasswordForm())
+    return _account_page()
+
+
+@bp.route("/account/time-zone", methods=["POST"])
+@login_required
+def change_time_zone() -> ResponseReturnValue:
+    form = TimeZoneForm()
+    if form.validate_on_submit():
+        with attempt(form) as changed:
+            service.set_time_zone(current_user._get_current_object(), form.time_zone.data)
+        if changed:
+            flash(f"Dates are now shown in {form.time_zone.data} time.", "success")
+            return redirect(url_for("accounts.account"))
+    return _account_page(zone_form=form), 422
 
 
 @bp.route("/account/password", methods=["POST"])
@@ -152,7 +181,7 @@ def change_password() -> ResponseReturnValue:
             sessions.keep_logged_in(user)
             flash("Your password is changed. Every other device is logged out.", "success")
             return redirect(url_for("accounts.account"))
-    return _account_page(form)
+    return _account_page(password_form=form)
 
 
 @bp.route("/account/log-out-everywhere", methods=["POST"])

@@ -12,6 +12,7 @@ from invites.accounts.sessions import end_all_sessions, start_session
 from invites.errors import DomainError
 from invites.extensions import db
 from invites.mail.service import external_url, send_mail
+from invites.times import DEFAULT_ZONE, known_zone
 
 VERIFY_SALT = "verify-email"
 VERIFY_MAX_AGE = 48 * 3600  # a confirmation link works for 48 hours (security review F2)
@@ -47,8 +48,10 @@ def find_user_by_email(email: str) -> User | None:
     return db.session.scalar(db.select(User).where(User.email == email.strip().lower()))
 
 
-def register_user(name: str, username: str, email: str, password: str, verified: bool = False) -> User:
-    """Create an account. Refuses a taken email or username (case-insensitively)."""
+def register_user(name: str, username: str, email: str, password: str, verified: bool = False,
+                  time_zone: str | None = None) -> User:
+    """Create an account. Refuses a taken email or username (case-insensitively).
+    ``time_zone`` is the browser's guess: one this app does not offer gives UTC."""
     email = normalize_email(email)
     username = username.strip().lower()
     if find_user_by_email(email) is not None:
@@ -57,7 +60,8 @@ def register_user(name: str, username: str, email: str, password: str, verified:
         raise DomainError("An account with this email already exists. Log in instead.", "email")
     if db.session.scalar(db.select(User.id).filter_by(username=username)):
         raise DomainError("This username is taken.", "username")
-    user = User(name=name.strip(), username=username, email=email)
+    user = User(name=name.strip(), username=username, email=email,
+                time_zone=known_zone(time_zone) or DEFAULT_ZONE)
     user.set_password(password)
     if verified:
         user.mark_verified()
@@ -135,3 +139,12 @@ def change_password(user: User, current_password: str, new_password: str) -> Non
     user.set_password(new_password)
     end_all_sessions(user)
     start_session(user)
+
+
+def set_time_zone(user: User, name: str) -> None:
+    """Show dates to ``user`` in the zone ``name``. Refuses a zone not in the list."""
+    zone = known_zone(name)
+    if zone is None:
+        raise DomainError("Choose a time zone from the list.", "time_zone")
+    user.time_zone = zone
+    db.session.flush()

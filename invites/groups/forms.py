@@ -2,14 +2,14 @@
 from __future__ import annotations
 
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, SelectField, StringField
+from wtforms import BooleanField, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length
 
 from invites import policy
 from invites.accounts.models import User
-from invites.extensions import db
 from invites.forms import choices
-from invites.groups.models import Group, JoinMethod
+from invites.groups.loaders import groups_of
+from invites.groups.models import JoinMethod
 from invites.orgs.models import Organization, Role
 
 
@@ -21,6 +21,10 @@ class GroupForm(FlaskForm):
         default=JoinMethod.INVITE_ONLY,
         description="Open: members join by themselves. Invite only: managers add people. "
         "Request: members ask and managers decide.",
+    )
+    description = TextAreaField(
+        "Description", validators=[Length(max=1000)],
+        description="Optional. Shown on the group's page and in the invitations into it.",
     )
 
 
@@ -43,8 +47,7 @@ def offer_roles_and_groups(
     roles = Role.choices(at_most=policy.role_of(user, org))
     form.role.choices = choices(roles)
     form.allowed_roles = [value for value, _ in roles]
-    groups = db.session.scalars(db.select(Group).filter_by(org_id=org.id).order_by(Group.name)).all()
-    allowed = [(g.id, g.name) for g in groups if policy.can(user, "groups.invite", org, g)]
+    allowed = [(g.id, g.name) for g in groups_of(org) if policy.can(user, "groups.invite", org, g)]
     form.groups.choices = choices(allowed)
     form.allowed_groups = [gid for gid, _ in allowed]
     if fresh and form.allowed_roles:

@@ -1,6 +1,8 @@
 """Loaders for groups and their people, scoped to the organization in the URL: 404 otherwise."""
 from collections.abc import Sequence
 
+from sqlalchemy import func
+
 from invites.accounts.models import User
 from invites.extensions import db
 from invites.groups.models import Group
@@ -29,3 +31,10 @@ def load_groups(org: Organization, ids: Sequence[int] | None) -> Sequence[Group]
     return db.session.scalars(
         db.select(Group).where(Group.org_id == org.id, Group.id.in_(ids)).order_by(Group.name)
     ).all()
+
+
+def groups_of(org: Organization, limit: int | None = None) -> Sequence[Group]:
+    """The groups of ``org`` by name (all, or the first ``limit`` read from the index on
+    lower(name)): for a filter's or a form's choices."""
+    query = db.select(Group).filter_by(org_id=org.id).order_by(func.lower(Group.name), Group.id)
+    return db.session.scalars(query.limit(limit) if limit is not None else query).all()

@@ -17,6 +17,8 @@ class Group(Model):
     org_id = db.Column(db.ForeignKey("organizations.id", ondelete="CASCADE"), nullable=False)
     name = db.Column(db.String(80), nullable=False)
     join_method = db.Column(db.String(20), nullable=False, default=JoinMethod.INVITE_ONLY)
+    # What the group is for, in a sentence: the invitation email shows it beside the name.
+    description = db.Column(db.Text, nullable=False, default="", server_default="")
     created_at = db.Column(db.DateTime, nullable=False, default=now)
 
     org = db.relationship("Organization")

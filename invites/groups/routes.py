@@ -3,6 +3,7 @@ from collections.abc import Callable
 from flask import Blueprint, current_app, flash, redirect, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_login import current_user, login_required
+from flask_sqlalchemy.pagination import Pagination
 from werkzeug.wrappers import Response
 
 from invites import policy
@@ -14,6 +15,7 @@ from invites.groups.forms import AddGroupMemberForm, GroupForm
 from invites.groups.loaders import load_group, load_user
 from invites.groups.models import Group, GroupMember
 from invites.htmx import fragment_or_redirect, page_or_fragment
+from invites.invitations.queries import page_of_invitations
 from invites.orgs.loaders import load_org, load_org_for
 from invites.pagination import page_number
 from invites.transaction import attempt
@@ -46,7 +48,8 @@ def create(slug: str) -> ResponseReturnValue:
     form = GroupForm()
     if form.validate_on_submit():
         with attempt(form) as done:
-            group = service.create_group(org, current_user, form.name.data, form.join_method.data)
+            group = service.create_group(org, current_user, form.name.data, form.join_method.data,
+                                         form.description.data)
         if done:
             flash(f"Group {group.name} created.", "success")
             return redirect(url_for("groups.show", slug=org.slug, group_id=group.id))
@@ -55,12 +58,16 @@ def create(slug: str) -> ResponseReturnValue:
 
 def _show_page(
     org: Organization, group: Group, form: GroupForm | None = None,
-    add_form: AddGroupMemberForm | None = None, status: int = 200,
+    add_form: AddGroupMemberForm | None = None, status: int = 200, *,
+    members_page: int | None = None, invitations_page: int = 1,
+    partial: str = "groups/_members_table.html",
 ) -> Response:
-    page = service.page_of_group_members(group, page_number(), current_app.config["PAGE_SIZE"])
+    per_page = current_app.config["PAGE_SIZE"]
+    page = service.page_of_group_members(group, members_page or page_number(), per_page)
     response = page_or_fragment(
-        "groups/show.html", "groups/_members_table.html",
+        "groups/show.html", partial,
         org=org, group=group, page=page,
+        invitations=_group_invitations(org, group, invitations_page),
         form=form or GroupForm(formdata=None, obj=group),
         add_form=add_form or AddGroupMemberForm(formdata=None),
         button_form=EmptyForm(),
@@ -71,11 +78,31 @@ def _show_page(
     return response
 
 
+def _group_invitations(org: Organization, group: Group, page: int) -> Pagination | None:
+    """A page of the invitations that include ``group``, for whoever may manage them
+    (staff and the group's managers, seed 004); None for everyone else."""
+    if not policy.can(current_user, "invitations.manage", org, group):
+        return None
+    return page_of_invitations(org, page, current_app.config["PAGE_SIZE"], group_id=group.id)
+
+
 @bp.route("/<int:group_id>", methods=["GET"])
 @login_required
 def show(slug: str, group_id: int) -> ResponseReturnValue:
     org = load_org_for(slug, "groups.view")
     return _show_page(org, load_group(org, group_id))
+
+
+@bp.route("/<int:group_id>/invitations", methods=["GET"])
+@login_required
+def invitations(slug: str, group_id: int) -> ResponseReturnValue:
+    """A page of the group's invitations: the list alone for htmx, else the group's page
+    showing that page of the list (its members from their first page)."""
+    org = load_org(slug)
+    group = load_group(org, group_id)
+    policy.require(current_user, "invitations.manage", org, group)
+    return _show_page(org, group, members_page=1, invitations_page=page_number(),
+                      partial="groups/_invitations.html")
 
 
 @bp.route("/<int:group_id>", methods=["POST"])
@@ -87,7 +114,8 @@ def update(slug: str, group_id: int) -> ResponseReturnValue:
     form = GroupForm()
     if form.validate_on_submit():
         with attempt(form) as done:
-            changes = service.update_group(org, current_user, group, form.name.data, form.join_method.data)
+            changes = service.update_group(org, current_user, group, form.name.data, form.join_method.data,
+                                           form.description.data)
         if done:
             flash("Group saved." if changes else "Nothing changed.", "success")
             return redirect(url_for("groups.show", slug=org.slug, group_id=group.id))

@@ -3,6 +3,7 @@ from flask_sqlalchemy.pagination import Pagination
 from sqlalchemy import func
 from sqlalchemy.orm import joinedload
 
+from invites import policy
 from invites.accounts.models import User
 from invites.activity.service import record
 from invites.errors import DomainError
@@ -32,11 +33,20 @@ def _check_join_method(join_method: str) -> str:
     return join_method
 
 
+def _clean_description(description: str | None) -> str:
+    description = (description or "").strip()
+    if len(description) > 1000:
+        raise DomainError("Keep the description under 1,000 characters.", "description")
+    return description
+
+
 def create_group(
-    org: Organization, actor: User, name: str | None, join_method: str = JoinMethod.INVITE_ONLY
+    org: Organization, actor: User, name: str | None, join_method: str = JoinMethod.INVITE_ONLY,
+    description: str | None = "",
 ) -> Group:
     """Create a group. Refuses an empty or duplicate name (case-insensitively)."""
-    group = Group(org_id=org.id, name=_check_name(org, name), join_method=_check_join_method(join_method))
+    group = Group(org_id=org.id, name=_check_name(org, name), join_method=_check_join_method(join_method),
+                  description=_clean_description(description))
     db.session.add(group)
     db.session.flush()
     record(org, actor, "group.created", f"created the group {group.name}", group)
@@ -44,12 +54,17 @@ def create_group(
 
 
 def update_group(
-    org: Organization, actor: User, group: Group, name: str | None, join_method: str
+    org: Organization, actor: User, group: Group, name: str | None, join_method: str,
+    description: str | None = None,
 ) -> list[str]:
-    """Rename a group and/or change its join method. Refuses duplicate names."""
+    """Rename a group, change its join method and (unless None) its description.
+    Refuses duplicate names."""
     name = _check_name(org, name, group)
     join_method = _check_join_method(join_method)
     changes = []
+    if description is not None and _clean_description(description) != group.description:
+        group.description = _clean_description(description)
+        changes.append(f"changed the description of the group {group.name}")
     if name != group.name:
         changes.append(f"renamed the group {group.name} to {name}")
         group.name = name
@@ -101,6 +116,7 @@ def add_to_group(
     if _entry(group, user) is not None:
         raise DomainError(f"{user.name} is already in {group.name}.", "person")
     db.session.add(GroupMember(group_id=group.id, user_id=user.id, is_manager=bool(is_manager)))
+    policy.forget_roles(user)  # the groups they manage, cached for this request
     verb = "as a manager " if is_manager else ""
     record(org, actor, "group.member_added", f"added {user.name} {verb}to {group.name}", group)
 
@@ -110,6 +126,7 @@ def remove_from_group(org: Organization, actor: User, group: Group, user: User) 
     if entry is None:
         raise DomainError(f"{user.name} is not in {group.name}.")
     db.session.delete(entry)
+    policy.forget_roles(user)  # the groups they manage, cached for this request
     record(org, actor, "group.member_removed", f"removed {user.name} from {group.name}", group)
 
 
@@ -121,6 +138,7 @@ def set_group_manager(
         raise DomainError(f"{user.name} is not in {group.name}.")
     if entry.is_manager != bool(is_manager):
         entry.is_manager = bool(is_manager)
+        policy.forget_roles(user)  # the groups they manage, cached for this request
         what = "made {} a manager of {}" if is_manager else "made {} no longer a manager of {}"
         record(org, actor, "group.manager_changed", what.format(user.name, group.name), group)
 

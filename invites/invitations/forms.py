@@ -15,7 +15,7 @@ class InviteForm(FlaskForm):
 
     addresses = TextAreaField(
         "Email addresses or members",
-        description=f"Up to {MAX_ADDRESSES}, separated by commas, spaces or new lines. "
+        description=f"Up to {MAX_ADDRESSES}, separated by commas, semicolons, spaces or new lines. "
                     "Type @username (or use Find a member) for someone already in the organization.",
         validators=[DataRequired(message="Enter at least one email address or member."), Length(max=5000)],
     )

@@ -21,12 +21,21 @@ if TYPE_CHECKING:
     from invites.orgs.models import Organization
 
 MAX_MESSAGE = 2000
+ABOUT_LENGTH = 300
 
 
 def invitation_subject(org: Organization, inviter: User) -> str:
     """Always the platform's words around the inviter's and organization's names: a
     subject is never free text (security review F4)."""
     return f"{inviter.name} invited you to join {org.name}"[:200]  # folded onto one line
+
+
+def one_line(text: str | None, limit: int = ABOUT_LENGTH) -> str:
+    """A description as one line for the invitation email (seed 004: what the
+    organization or group is): its first paragraph, spaces folded, cut at ``limit``."""
+    first = (text or "").strip().split("\n\n", 1)[0]
+    line = " ".join(first.split())
+    return line if len(line) <= limit else line[: limit - 1].rstrip() + "…"
 
 
 def invitation_message(org: Organization, invitation: Invitation, token: str) -> Message:
@@ -39,7 +48,8 @@ def invitation_message(org: Organization, invitation: Invitation, token: str) ->
         org=org,
         inviter=inviter,
         role_label=invitation.role_label,
-        groups=[g.name for g in invitation.groups],
+        about_org=one_line(org.description),
+        groups=[(g.name, one_line(g.description)) for g in invitation.groups],
         message=invitation.message,
         expires_at=invitation.expires_at,
         link=external_url("invitations.respond", token=token),

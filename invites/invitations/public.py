@@ -4,7 +4,7 @@ anything here: accepting and declining are deliberate POSTs, because mail scanne
 """
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any, Mapping
 
 from flask import abort, flash, make_response, redirect, render_template, url_for
 from flask.typing import ResponseReturnValue
@@ -13,12 +13,14 @@ from sqlalchemy.exc import IntegrityError
 from werkzeug.wrappers import Response
 
 from invites.accounts.forms import RegisterForm
+from invites.accounts.hints import ReturnHint, hint_for_endpoint
 from invites.accounts.service import find_user_by_email, register_user
 from invites.accounts.sessions import log_in, log_out
 from invites.extensions import db, limiter
 from invites.forms import EmptyForm
 from invites.invitations import answering
 from invites.invitations.routes import bp
+from invites.orgs.admission import welcome
 from invites.transaction import attempt
 
 if TYPE_CHECKING:
@@ -49,6 +51,21 @@ def _answerable(token: str) -> Invitation:
         abort(_unavailable(error, invitation))
     assert invitation is not None  # check_answerable refuses None
     return invitation
+
+
+@hint_for_endpoint("invitations.respond")
+def _invited_address(view_args: Mapping[str, Any]) -> ReturnHint | None:
+    """Logging in or registering on the way back to an open invitation: its address filled
+    in (the link's holder knows it already), and its own registration form."""
+    token = view_args["token"]
+    invitation = answering.find_by_token(token)
+    try:
+        answering.check_answerable(invitation)
+    except answering.InvitationUnavailable:
+        return None
+    assert invitation is not None  # check_answerable refuses None
+    return ReturnHint(invitation.email, url_for("invitations.register", token=token),
+                      note=f"Log in to answer the invitation to join {invitation.org.name}.")
 
 
 @bp.route("/i/<token>")
@@ -82,8 +99,7 @@ def accept(token: str) -> ResponseReturnValue:
     db.session.commit()
     answering.tell_inviter_by_mail(invitation)
     db.session.commit()
-    groups = f" and {', '.join(g.name for g in invitation.groups)}" if invitation.groups else ""
-    flash(f"Welcome to {invitation.org.name}! You joined as {membership.role_label}{groups}.", "success")
+    flash(welcome(invitation.org, membership.role_label, invitation.groups), "success")
     return redirect(url_for("orgs.show", slug=invitation.org.slug))
 
 
@@ -122,7 +138,7 @@ def register(token: str) -> ResponseReturnValue:
     if form.validate_on_submit():
         with attempt(form) as registered:
             user = register_user(form.name.data, form.username.data, invitation.email,
-                                 form.password.data)
+                                 form.password.data, time_zone=form.time_zone.data)
             answering.confirm_address(user)  # the link proves the address
         if registered:
             log_in(user)
@@ -131,6 +147,8 @@ def register(token: str) -> ResponseReturnValue:
             return redirect(back)
     return render_template(
         "accounts/register.html", form=form, email_locked=True,
+        note=f"Create your account to join {invitation.org.name}, with the address the "
+             "invitation was sent to.",
         action=url_for("invitations.register", token=token),
         login_url=url_for("accounts.login", next=back),
     )

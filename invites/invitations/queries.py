@@ -14,7 +14,7 @@ from invites import policy
 from invites.accounts.models import User
 from invites.clock import now
 from invites.extensions import db
-from invites.invitations.models import Invitation, Status
+from invites.invitations.models import Invitation, Status, invitation_groups
 from invites.orgs.models import Membership
 from invites.pagination import paginate
 
@@ -39,10 +39,12 @@ def _status_clause(status: str, at: datetime) -> ColumnElement[bool]:
 
 
 def page_of_invitations(
-    org: Organization, page: int, per_page: int, status: str | None = None, search: str | None = None
+    org: Organization, page: int, per_page: int, status: str | None = None,
+    search: str | None = None, group_id: int | None = None,
 ) -> Pagination:
-    """Newest first, filtered by shown status and an email fragment; a fixed number of
-    queries (count, rows with inviter and acceptor joined, groups in one IN query)."""
+    """Newest first, filtered by shown status, an email fragment and a group they include
+    (the group's id; the caller loads it through ``org``); a fixed number of queries
+    (count, rows with inviter and acceptor joined, groups in one IN query)."""
     query = (
         db.select(Invitation)
         .options(
@@ -57,6 +59,11 @@ def page_of_invitations(
         query = query.where(_status_clause(status, now()))
     if search:
         query = query.where(Invitation.email.contains(search.strip().lower(), autoescape=True))
+    if group_id is not None:
+        query = query.where(db.exists().where(
+            invitation_groups.c.invitation_id == Invitation.id,
+            invitation_groups.c.group_id == group_id,
+        ))
     return paginate(query, page, per_page)
 
 

@@ -20,7 +20,7 @@ from invites.groups.forms import offer_roles_and_groups
 from invites.htmx import fragment, fragment_or_redirect, is_htmx, page_or_fragment
 from invites.invitations import answering, messages, queries, sending
 from invites.invitations.forms import InvitationEmailForm, InviteForm
-from invites.groups.loaders import load_groups
+from invites.groups.loaders import groups_of, load_group, load_groups
 from invites.invitations.loaders import load_invitation, load_own_invitation
 from invites.invitations.models import Status
 from invites.mail.routes import mail_html_response
@@ -45,6 +45,9 @@ SAMPLE_MESSAGE = "The inviter's personal message appears here."
 
 # --- The Invitations panel (F9) ----------------------------------------------------------
 
+FILTER_GROUPS = 100  # groups offered by the panel's filter
+
+
 @bp.route("/o/<slug>/manage/invitations")
 @login_required
 def panel(slug: str) -> ResponseReturnValue:
@@ -54,13 +57,23 @@ def panel(slug: str) -> ResponseReturnValue:
         return "", 204  # nothing changed since the table was drawn: htmx keeps it
     status = request.args.get("status") if request.args.get("status") in queries.FILTERS else ""
     search = request.args.get("q", "").strip()[:100]
+    # The filter offers the first groups by name (an organization may have thousands: a
+    # group's own page lists its invitations too), and the chosen one. Only this
+    # organization's groups filter: another id is ignored, like an unknown status.
+    groups = list(groups_of(org, limit=FILTER_GROUPS + 1))
+    more_groups = len(groups) > FILTER_GROUPS
+    del groups[FILTER_GROUPS:]
+    chosen = load_groups(org, [request.args.get("group", 0, type=int)])
+    group = chosen[0].id if chosen else None
+    if chosen and chosen[0] not in groups:
+        groups.append(chosen[0])
     page = queries.page_of_invitations(
-        org, page_number(), current_app.config["PAGE_SIZE"], status or None, search or None
+        org, page_number(), current_app.config["PAGE_SIZE"], status or None, search or None, group
     )
     context = dict(
-        org=org, page=page, status=status, search=search, version=version,
+        org=org, page=page, status=status, search=search, group=group, version=version,
         filters=[(value, Status.LABELS[value]) for value in queries.FILTERS],
-        form=EmptyForm(),
+        groups=groups, more_groups=more_groups, form=EmptyForm(),
     )
     if is_htmx() and "since" in request.args:
         # The poll redraws the table only: out-of-band flashes would wipe the message of
@@ -69,10 +82,27 @@ def panel(slug: str) -> ResponseReturnValue:
     return page_or_fragment("invitations/panel.html", "invitations/_table.html", **context)
 
 
-def _row(org: Organization, invitation: Invitation) -> Response:
+def _load_for_action(slug: str, invitation_id: int) -> tuple[Organization, Invitation, str, int | None]:
+    """The organization, the invitation the user may manage (404 outside the organization,
+    403 without the right), where a plain POST returns to, and the group whose page it
+    came from (``?from_group=``: a group manager's list, seed 004), loaded through the
+    organization first so another organization's id is a 404 before anything happens."""
+    org = load_org(slug)
+    invitation = load_invitation(org, invitation_id)
+    from_group = request.args.get("from_group", type=int)
+    if from_group is not None:
+        group = load_group(org, from_group)
+        back = url_for("groups.show", slug=org.slug, group_id=group.id, _anchor="group-invitations")
+    else:
+        back = url_for("invitations.panel", slug=org.slug)
+    policy.require(current_user, "invitations.manage", org, invitation)
+    return org, invitation, back, from_group
+
+
+def _row(org: Organization, invitation: Invitation, back: str, from_group: int | None) -> Response:
     return fragment_or_redirect(
-        "invitations/_row.html", url_for("invitations.panel", slug=org.slug),
-        org=org, invitation=invitation, form=EmptyForm(),
+        "invitations/_row.html", back,
+        org=org, invitation=invitation, form=EmptyForm(), from_group=from_group,
     )
 
 
@@ -80,9 +110,7 @@ def _row(org: Organization, invitation: Invitation) -> Response:
 @login_required
 @limiter.limit("30 per minute")
 def resend(slug: str, invitation_id: int) -> ResponseReturnValue:
-    org = load_org(slug)
-    invitation = load_invitation(org, invitation_id)
-    policy.require(current_user, "invitations.manage", org, invitation)
+    org, invitation, back, from_group = _load_for_action(slug, invitation_id)
     if EmptyForm().validate_on_submit():
         with attempt() as done:
             outcome = sending.resend_invitation(org, current_user, invitation, commit=db.session.commit)
@@ -91,19 +119,17 @@ def resend(slug: str, invitation_id: int) -> ResponseReturnValue:
                 flash(f"Invitation sent again to {invitation.email}.", "success")
             else:
                 flash(f"{invitation.email}: {outcome.detail}", "error")
-    return _row(org, invitation)
+    return _row(org, invitation, back, from_group)
 
 
 @bp.route("/o/<slug>/invitations/<int:invitation_id>/cancel", methods=["POST"])
 @login_required
 def cancel(slug: str, invitation_id: int) -> ResponseReturnValue:
-    org = load_org(slug)
-    invitation = load_invitation(org, invitation_id)
-    policy.require(current_user, "invitations.manage", org, invitation)
+    org, invitation, back, from_group = _load_for_action(slug, invitation_id)
     asking = confirm_first(
         title=f"Cancel the invitation of {invitation.email}?",
         message="Its link will stop working. You can invite the address again later.",
-        button="Cancel invitation", cancel=url_for("invitations.panel", slug=org.slug),
+        button="Cancel invitation", cancel=back,
     )
     if asking is not None:
         return asking
@@ -111,7 +137,7 @@ def cancel(slug: str, invitation_id: int) -> ResponseReturnValue:
         sending.cancel_invitation(org, current_user, invitation)
     if done:
         flash(f"The invitation of {invitation.email} is cancelled.", "success")
-    return _row(org, invitation)
+    return _row(org, invitation, back, from_group)
 
 
 @bp.route("/o/<slug>/manage/invitations/email", methods=["GET", "POST"])

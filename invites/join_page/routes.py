@@ -15,7 +15,9 @@ from invites.join_page import service
 from invites.join_page.forms import JoinPageForm
 from invites.join_page.models import JoinPage
 from invites.mail.service import MailDeliveryError, external_url
+from invites.orgs.admission import welcome
 from invites.orgs.loaders import load_org_for
+from invites.orgs.models import Role
 from invites.transaction import attempt
 
 
@@ -101,8 +103,7 @@ def join(slug: str) -> ResponseReturnValue:
         db.session.rollback()
         flash(f"You are already a member of {page.org.name}.", "info")
         return redirect(url_for("orgs.show", slug=page.org.slug))
-    groups = f" and {', '.join(g.name for g in page.groups)}" if page.groups else ""
-    flash(f"Welcome to {page.org.name}! You joined as Member{groups}.", "success")
+    flash(welcome(page.org, Role.LABELS[Role.MEMBER], page.groups), "success")
     return redirect(url_for("orgs.show", slug=page.org.slug))
 
 

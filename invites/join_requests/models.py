@@ -4,7 +4,7 @@ from __future__ import annotations
 from invites.clock import now
 from invites.extensions import Model, db
 from invites.orgs.models import Role
-from invites.tokens import TokenHolder
+from invites.tokens import ShareableTokenHolder
 
 
 class Notify:
@@ -45,7 +45,7 @@ join_link_recipients = db.Table(
 )
 
 
-class JoinLink(TokenHolder, Model):
+class JoinLink(ShareableTokenHolder, Model):
     """A join request link: people who follow it ask to join; staff decide."""
 
     __tablename__ = "join_links"

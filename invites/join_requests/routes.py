@@ -22,10 +22,8 @@ from invites.join_requests import service
 from invites.join_requests.forms import JoinLinkForm, RequestForm
 from invites.join_requests.loaders import load_join_link, load_join_request
 from invites.join_requests.models import JoinLink, RequestStatus
-from invites.mail.service import external_url
 from invites.orgs.loaders import load_org, load_org_for
 from invites.pagination import page_number
-from invites.tokens import remember_in_session, token_from_session
 from invites.transaction import attempt
 
 if TYPE_CHECKING:
@@ -45,7 +43,8 @@ REFUSED_STATUS = {"unknown": 404, "inactive": 410}
 def links_panel(slug: str) -> ResponseReturnValue:
     org = load_org_for(slug, "join_requests.manage")
     page = service.page_of_join_links(org, page_number(), current_app.config["PAGE_SIZE"])
-    return render_template("join_requests/links_panel.html", org=org, page=page)
+    return render_template("join_requests/links_panel.html", org=org, page=page,
+                           urls={link.id: url for link in page.items if (url := service.address_of(link))})
 
 
 def _link_form(org: Organization, link: JoinLink | None = None) -> JoinLinkForm:
@@ -69,7 +68,7 @@ def _link_form(org: Organization, link: JoinLink | None = None) -> JoinLinkForm:
             chosen = [gid for gid in chosen if gid != remove]
     form.groups.data = chosen
     form.chosen_groups = [g for g in groups if g.id in chosen]
-    form.group_to_add.choices = choices([("", "Choose a group")] + [(str(g.id), g.name) for g in groups if g.id not in chosen])
+    form.group_to_add.choices = choices([("", "Select an existing group…")] + [(str(g.id), g.name) for g in groups if g.id not in chosen])
     return form
 
 
@@ -93,10 +92,9 @@ def _recipients(org: Organization, ids: Sequence[int] | None) -> list[User]:
 def _link_page(
     org: Organization, form: JoinLinkForm, link: JoinLink | None = None, status: int = 200
 ) -> tuple[str, int]:
-    token = token_from_session(link) if link is not None else None
     return render_template(
         "join_requests/link_form.html", org=org, form=form, link=link,
-        url=external_url("join_requests.follow", token=token) if token else None,
+        url=service.address_of(link) if link is not None else None,
     ), status
 
 
@@ -107,9 +105,8 @@ def new_link(slug: str) -> ResponseReturnValue:
     form = _link_form(org)
     if request.method == "POST" and not _editing_groups() and form.validate_on_submit():
         with attempt(form) as saved:
-            link, token = service.create_join_link(org, current_user, *_settings(org, form))
+            link, _ = service.create_join_link(org, current_user, *_settings(org, form))
         if saved:
-            remember_in_session(link, token)
             flash("Join request link created. Copy it and share it.", "success")
             return redirect(url_for("join_requests.edit_link", slug=org.slug, link_id=link.id))
         return _link_page(org, form, status=422)

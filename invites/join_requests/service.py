@@ -87,7 +87,7 @@ def create_join_link(
     org: Organization, actor: User, description: str | None, role: str, groups: Sequence[Group],
     notify_choice: str, recipients: Sequence[User] = (),
 ) -> tuple[JoinLink, str]:
-    """Create a link; returns ``(link, token)`` (only the token's hash is stored).
+    """Create a link; returns ``(link, token)`` (the token is stored hashed and encrypted).
 
     Refuses an empty description, a role other than Member or Collaborator, groups of
     another organization, and "Specific" recipients who are not owners or managers.
@@ -126,6 +126,13 @@ def update_join_link(
     for verb, summary in changes:
         record(org, actor, verb, summary, link)
     return changes
+
+
+def address_of(link: JoinLink) -> str | None:
+    """The link's URL (on PUBLIC_URL) when its token can be read back, else None; shown
+    only to those who manage join request links (Mattermost CVE-2026-2463)."""
+    token = link.shareable_token()
+    return external_url("join_requests.follow", token=token) if token else None
 
 
 def find_join_link(token: str | None) -> JoinLink | None:

@@ -29,7 +29,7 @@ class LinkForm(FlaskForm):
 class ShareForm(FlaskForm):
     addresses = TextAreaField(
         "Email addresses",
-        description="Up to 10, separated by commas, spaces or new lines.",
+        description="Up to 10, separated by commas, semicolons, spaces or new lines.",
         validators=[DataRequired(message="Enter at least one email address."), Length(max=5000)],
     )
     note = TextAreaField("Message (optional)", validators=[Optional(), Length(max=2000)])

@@ -6,7 +6,7 @@ from datetime import datetime, timedelta
 from invites.clock import now
 from invites.extensions import Model, db
 from invites.orgs.models import Role
-from invites.tokens import TokenHolder
+from invites.tokens import ShareableTokenHolder
 
 
 class Access:
@@ -38,7 +38,7 @@ invite_link_groups = db.Table(
 )
 
 
-class InviteLink(TokenHolder, Model):
+class InviteLink(ShareableTokenHolder, Model):
     __tablename__ = "invite_links"
 
     id = db.Column(db.Integer, primary_key=True)

@@ -1,9 +1,9 @@
 """Invite links (F11): the Invite Links panel, "New Invite", a link's page, and the public
 ``/l/<token>`` that people follow. Following it (GET) changes nothing; joining is a POST.
 
-Only a hash of each token is stored, so the link itself can be shown only to the browser
-that created it: its token is kept in that browser's signed session (the last few), which
-is what lets the link's page show "Copy link" and "Share" after the redirect.
+The database finds a link by its token's hash and keeps the token itself only encrypted
+(``tokens.ShareableTokenHolder``), so whoever may manage a link (``links.edit``) can copy
+and share it again from its page at any time; nobody else is shown it.
 """
 from __future__ import annotations
 
@@ -17,7 +17,8 @@ from werkzeug.wrappers import Response
 
 from invites import policy
 from invites.extensions import db, limiter
-from invites.forms import EmptyForm, confirm_first
+from invites.forms import EmptyForm, choices, confirm_first
+from invites.groups.models import Group
 from invites.groups.forms import offer_roles_and_groups
 from invites.htmx import fragment_or_redirect, page_or_fragment
 from invites.groups.loaders import load_groups
@@ -25,10 +26,9 @@ from invites.links import service
 from invites.links.forms import LinkForm, ShareForm
 from invites.links.loaders import load_link
 from invites.links.models import Access, InviteLink
-from invites.mail.service import external_url
+from invites.orgs.admission import welcome
 from invites.orgs.loaders import load_org, load_org_for
 from invites.pagination import page_number
-from invites.tokens import remember_in_session, token_from_session
 from invites.transaction import attempt
 
 if TYPE_CHECKING:
@@ -47,16 +47,25 @@ UNAVAILABLE_STATUS = {"unknown": 404, "members_only": 403}
 def panel(slug: str) -> ResponseReturnValue:
     org = load_org_for(slug, "links.manage")
     page = service.page_of_links(org, page_number(), current_app.config["PAGE_SIZE"])
-    return page_or_fragment("links/panel.html", "links/_table.html", org=org, page=page, form=EmptyForm())
+    return page_or_fragment("links/panel.html", "links/_table.html", org=org, page=page, form=EmptyForm(),
+                            urls=service.addresses_of(page.items))
 
 
 def _link_form(org: Organization, fresh: bool = False) -> LinkForm:
     form = LinkForm(formdata=None) if fresh else LinkForm()
-    offer_roles_and_groups(form, current_user, org, fresh=fresh,
-                           preset_group=request.args.get("group", type=int))
+    preset = request.args.get("group", type=int)
+    offer_roles_and_groups(form, current_user, org, fresh=fresh, preset_group=preset)
     if not policy.can(current_user, "people.add_new", org):
         # F5: "Anyone with the link" is offered only to those who may add new people.
         form.access.choices = [c for c in form.access.choices if c.value == Access.MEMBERS]
+    # Seed 001: a link may reach every group "links.create" allows: staff any, a member
+    # the groups they are in (members-only then; the service refuses the rest).
+    groups = db.session.scalars(db.select(Group).filter_by(org_id=org.id).order_by(Group.name))
+    offered = [(g.id, g.name) for g in groups if policy.can(current_user, "links.create", org, g)]
+    form.groups.choices = choices(offered)
+    form.allowed_groups = [gid for gid, _ in offered]
+    if fresh and preset in form.allowed_groups:
+        form.groups.data = [preset]
     return form
 
 
@@ -68,7 +77,7 @@ def _new_page(org: Organization, form: LinkForm, status: int = 200) -> tuple[str
 @bp.route("/o/<slug>/links/new", methods=["GET"])
 @login_required
 def new(slug: str) -> ResponseReturnValue:
-    org = load_org_for(slug, "people.invite")
+    org = load_org_for(slug, "links.create")
     return _new_page(org, _link_form(org, fresh=True))
 
 
@@ -76,18 +85,17 @@ def new(slug: str) -> ResponseReturnValue:
 @login_required
 @limiter.limit("30 per minute")
 def create(slug: str) -> ResponseReturnValue:
-    org = load_org_for(slug, "people.invite")
+    org = load_org_for(slug, "links.create")
     form = _link_form(org)
     if form.validate_on_submit():
         with attempt(form) as done:
-            link, token = service.create_link(
+            link, _ = service.create_link(
                 org, current_user,
                 expiration=form.expiration.data, custom_date=form.custom_date.data,
                 access=form.access.data, role=form.role.data,
                 groups=load_groups(org, form.groups.data or []), max_uses=form.max_uses.data,
             )
         if done:
-            remember_in_session(link, token)
             flash("Invite link created. Copy it or share it by email.", "success")
             return redirect(url_for("links.show", slug=org.slug, link_id=link.id))
     return _new_page(org, form, status=422)
@@ -99,10 +107,8 @@ def _show_page(
     org: Organization, link: InviteLink, share_form: ShareForm | None = None,
     results: list[tuple[str, str | None]] | None = None, status: int = 200,
 ) -> tuple[str, int]:
-    token = token_from_session(link)
     return render_template(
-        "links/show.html", org=org, link=link, token=token,
-        url=external_url("links.follow", token=token) if token else None,
+        "links/show.html", org=org, link=link, url=service.address_of(link),
         share_form=share_form or ShareForm(formdata=None), results=results, form=EmptyForm(),
     ), status
 
@@ -127,8 +133,7 @@ def share(slug: str, link_id: int) -> ResponseReturnValue:
     if not form.validate_on_submit():
         return _show_page(org, link, share_form=form, status=422)
     with attempt(form) as done:
-        results = service.share_link(org, current_user, link, token_from_session(link),
-                                     form.addresses.data, form.note.data)
+        results = service.share_link(org, current_user, link, form.addresses.data, form.note.data)
     if not done:
         return _show_page(org, link, share_form=form, status=422)
     return _show_page(org, link, results=results)
@@ -199,12 +204,10 @@ def join(token: str) -> ResponseReturnValue:
         db.session.rollback()
         return redirect(url_for("orgs.show", slug=link.org.slug))
     org = link.org
-    groups = ", ".join(g.name for g in use.groups)
     if use.kind == "joined":
-        flash(f"Welcome to {org.name}! You joined as {use.membership.role_label}"
-              + (f" and {groups}." if groups else "."), "success")
+        flash(welcome(org, use.membership.role_label, use.groups), "success")
     elif use.kind == "groups_added":
-        flash(f"You joined {groups}.", "success")
+        flash(welcome(org, None, use.groups), "success")
     else:
         flash(f"You are already a member of {org.name}" + (" and its groups." if link.groups else "."), "info")
     if len(use.groups) == 1:

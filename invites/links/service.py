@@ -29,6 +29,8 @@ if TYPE_CHECKING:
     from invites.groups.models import Group
 
 MAX_USES = 100_000
+ADDRESS_LOST = ("This link's address can't be shown again: it was made before links kept it, "
+                "or the server's secret key has changed since. Make a new link to share.")
 
 
 class LinkUnavailable(Refusal):
@@ -68,20 +70,13 @@ def create_link(
     org: Organization, creator: User, *, expiration: str, custom_date: date | None = None,
     access: str, role: str, groups: Sequence[Group], max_uses: int | None = None,
 ) -> tuple[InviteLink, str]:
-    """Create a link and return ``(link, token)``; the token is not stored (only its hash).
+    """Create a link and return ``(link, token)``; the token is stored only hashed and
+    encrypted (:class:`invites.tokens.ShareableTokenHolder`).
 
-    Refuses what invitations refuse (a role above the creator's, a group they may not
-    invite into, no group when the organization requires one), "Anyone with the link"
-    for someone without "add new people" (F5), a past custom date, and a maximum number
+    Refuses what :func:`check_settings` refuses, a past custom date, and a maximum number
     of uses outside 1–100,000.
     """
-    check_request(org, creator, role, groups)
-    if access not in Access.ALL:
-        raise DomainError("Choose who may use the link.", "access")
-    if access == Access.ANYONE and not policy.can(creator, "people.add_new", org):
-        raise DomainError(
-            "You may only make links for existing members: you cannot add new people.", "access"
-        )
+    check_settings(org, creator, access, role, groups)
     if max_uses is not None and not 1 <= max_uses <= MAX_USES:
         raise DomainError(f"Use a number from 1 to {MAX_USES:,}, or leave it empty.", "max_uses")
     link = InviteLink(
@@ -94,6 +89,44 @@ def create_link(
     db.session.flush()
     record(org, creator, "link.created", f"created an invite link ({describe(link)})", link)
     return link, token
+
+
+def check_settings(org: Organization, creator: User, access: str, role: str, groups: Sequence[Group]) -> None:
+    """Refuse "Anyone with the link" for someone without "add new people" (F5), and then
+    what invitations refuse (a role above the creator's, a group they may not invite
+    into, no group when the organization requires one). An "Existing members only" link
+    is for anyone allowed ``links.create`` into each of its groups (seed 001: a plain
+    member, for the groups they are in, and only with at least one)."""
+    if access not in Access.ALL:
+        raise DomainError("Choose who may use the link.", "access")
+    if access == Access.ANYONE:
+        if not policy.can(creator, "people.add_new", org):
+            raise DomainError(
+                "Only people who may add new people to the organization can make a link for "
+                "anyone. Choose “Existing members only”.", "access"
+            )
+        check_request(org, creator, role, groups)
+        return
+    if policy.can(creator, "people.invite", org) and all(
+        policy.can(creator, "groups.invite", org, group) for group in groups
+    ):
+        check_request(org, creator, role, groups)
+        return
+    if not policy.can(creator, "links.create", org):
+        raise DomainError("You may not make invite links in this organization.")
+    check_request_of_a_member(org, creator, role, groups)
+
+
+def check_request_of_a_member(org: Organization, creator: User, role: str, groups: Sequence[Group]) -> None:
+    """A plain member's members-only link: only into groups they are in, at least one."""
+    quota.check_may_send(creator)
+    if role not in policy.assignable_roles(creator, org):
+        raise DomainError("Choose a role no higher than your own.", "role")
+    if not groups:
+        raise DomainError("Choose at least one of your groups for the link.", "groups")
+    for group in groups:
+        if not policy.can(creator, "links.create", org, group):
+            raise DomainError(f"You may only make links for groups you are in, not {group.name}.", "groups")
 
 
 def describe(link: InviteLink) -> str:
@@ -202,18 +235,19 @@ def _count_one_use(link: InviteLink) -> None:
 
 
 def share_link(
-    org: Organization, sender: User, link: InviteLink, token: str | None, addresses: str,
-    note: str | None = "",
+    org: Organization, sender: User, link: InviteLink, addresses: str, note: str | None = "",
 ) -> list[tuple[str, str | None]]:
     """Email the link to up to 10 addresses over one SMTP connection.
 
-    ``token`` must be this link's (only its creator's browser still has it). Refuses an
-    unusable link, no or too many addresses, and (QuotaExceeded) an unconfirmed sender or
-    a share past today's caps on invitation mails. Returns ``[(address, error or None)]``:
-    invalid addresses and refused deliveries are reported, the rest sent.
+    Refuses a link whose address cannot be read back (made before links kept it, or
+    under another SECRET_KEY), an unusable link, no or too many addresses, and
+    (QuotaExceeded) an unconfirmed sender or a share past today's caps on invitation
+    mails. Returns ``[(address, error or None)]``: invalid addresses and refused
+    deliveries are reported, the rest sent.
     """
-    if token is None or tokens.hash_token(token) != link.token_hash:
-        raise DomainError("This link's address is no longer available here; create a new link to share.")
+    token = link.shareable_token()
+    if token is None:
+        raise DomainError(ADDRESS_LOST)
     check_usable(link)
     entries = list(dict.fromkeys(e.lower() for e in split_entries(addresses)))
     if not entries:
@@ -244,6 +278,18 @@ def share_link(
     if sent:
         record(org, sender, "link.shared", f"shared an invite link with {', '.join(sent)}", link)
     return results
+
+
+def address_of(link: InviteLink) -> str | None:
+    """The link's URL (on PUBLIC_URL) while it is usable and its token can be read back;
+    only for those ``links.edit`` allows (Mattermost CVE-2026-2463: never to others)."""
+    token = link.shareable_token() if link.is_usable() else None
+    return external_url("links.follow", token=token) if token else None
+
+
+def addresses_of(links: Sequence[InviteLink]) -> dict[int, str]:
+    """:func:`address_of` each link that has one, by id (the panel's Copy buttons)."""
+    return {link.id: url for link in links if (url := address_of(link))}
 
 
 def page_of_links(org: Organization, page: int, per_page: int) -> Pagination:

@@ -1,5 +1,6 @@
 """Letting a person into an organization: the one act every way in shares (an invitation
-accepted, an invite link used, a join request accepted, the Join Web Page).
+accepted, an invite link used, a join request accepted, the Join Web Page), each recorded
+on the membership as its ``joined_via``.
 
 Each way decides *whether* someone may come in and what they get; :func:`admit` does the
 coming in. Seat limits and outgoing events hook in here, once.
@@ -15,7 +16,7 @@ from invites.activity.service import record
 from invites.errors import DomainError
 from invites.extensions import db
 from invites.groups.models import GroupMember
-from invites.orgs.models import Membership
+from invites.orgs.models import JoinedVia, Membership
 
 if TYPE_CHECKING:
     from invites.accounts.models import User
@@ -36,6 +37,26 @@ class Admission:
     membership: Membership
     joined: bool
     groups: list[Group]
+
+
+# The verb of each way in -> how the membership is said to have come about.
+WAYS_IN = {
+    "invitation.accepted": JoinedVia.INVITATION,
+    "link.used": JoinedVia.LINK,
+    "join_request.accepted": JoinedVia.REQUEST,
+    "join_page.joined": JoinedVia.JOIN_PAGE,
+    "org.created": JoinedVia.CREATED,
+}
+
+
+def way_in(verb: str, target: Any = None) -> str | None:
+    """The :class:`JoinedVia` of an admission: its ``verb``'s, except that an invitation
+    made by a spreadsheet import (``Invitation.import_id``) counts as the import. None for
+    a verb not in :data:`WAYS_IN` (shown as "Earlier"): a new way in adds itself there."""
+    via = WAYS_IN.get(verb)
+    if via == JoinedVia.INVITATION and getattr(target, "import_id", None) is not None:
+        return JoinedVia.IMPORT
+    return via
 
 
 def missing_groups(user: User, groups: Sequence[Group]) -> list[Group]:
@@ -76,20 +97,22 @@ def admit(
     An existing member keeps their role: being let in again never changes it (so never
     lowers it). Records one activity line, ``verb`` with ``describe(admission)``, by
     ``actor`` (the admitted person unless staff let them in) about ``target`` (the
-    invitation, link, request or page). The membership row is read under a lock, so two
+    invitation, link, request or page). A new membership keeps how it came about,
+    :func:`way_in` of ``verb`` and ``target``. The membership row is read under a lock, so two
     ways in at the same moment are applied one after the other. ``refuse_unchanged``
     raises :class:`NothingToAdmit`, changing nothing, for someone already a member of
     every group offered: a way meant to let people in (a link, the Join Web Page) pressed
     twice at once must not count or record the second press. What each way tells people
     (the inviter, the requester) stays with that way.
     """
+    via = way_in(verb, target)
     membership = _locked_membership(org, user)
     joined = membership is None
     added = missing_groups(user, groups)
     if membership is not None and not added and refuse_unchanged:
         raise NothingToAdmit(f"You are already a member of {org.name}.")
     if membership is None:
-        membership = Membership(org_id=org.id, user_id=user.id, role=role)
+        membership = Membership(org_id=org.id, user_id=user.id, role=role, joined_via=via)
         db.session.add(membership)
     for group in added:
         db.session.add(GroupMember(group_id=group.id, user_id=user.id))
@@ -98,3 +121,15 @@ def admit(
     policy.forget_roles(user)
     db.session.flush()
     return admission
+
+
+def welcome(org: Organization, role_label: str | None, groups: Sequence[Group]) -> str:
+    """What a person is told once in, the same for every way in: "You joined Acme
+    Training as Member, and the group Safety Training." With no ``role_label`` they were a
+    member already: "You joined the groups A and B." """
+    names = [group.name for group in groups]
+    listed = " and ".join([", ".join(names[:-1]), names[-1]] if len(names) > 1 else names)
+    into = ("the group " if len(names) == 1 else "the groups ") + listed
+    if role_label is None:
+        return f"You joined {into}." if names else f"You are already a member of {org.name}."
+    return f"You joined {org.name} as {role_label}" + (f", and {into}." if names else ".")

@@ -34,6 +34,27 @@ class Role:
         ]
 
 
+class JoinedVia:
+    """How a membership came about, set by ``admission.admit`` (None: before it was kept)."""
+
+    INVITATION = "invitation"
+    IMPORT = "import"
+    LINK = "link"
+    REQUEST = "request"
+    JOIN_PAGE = "join_page"
+    CREATED = "created"
+    ALL = (INVITATION, IMPORT, LINK, REQUEST, JOIN_PAGE, CREATED)
+    LABELS = {
+        INVITATION: "Invitation", IMPORT: "Import", LINK: "Invite link", REQUEST: "Join request",
+        JOIN_PAGE: "Join Web Page", CREATED: "Created the organization",
+    }
+    EARLIER = "Earlier"  # memberships made before the way in was recorded
+
+    @classmethod
+    def label(cls, value: str | None) -> str:
+        return cls.LABELS.get(value or "", cls.EARLIER)
+
+
 class Plan:
     FREE = "free"
     PREMIUM = "premium"
@@ -48,8 +69,9 @@ class Organization(Model):
     slug = db.Column(db.String(60), nullable=False, unique=True)
     description = db.Column(db.Text, nullable=False, default="")
     plan = db.Column(db.String(20), nullable=False, default=Plan.FREE)
-    # F5 "Who may add new people": owners always may; these extend it.
-    managers_may_add_people = db.Column(db.Boolean, nullable=False, default=True)
+    # F5 "Who may add new people": owners always may; these extend it. Seed 001: "By
+    # default, only admins can add new people", so a new organization starts with both off.
+    managers_may_add_people = db.Column(db.Boolean, nullable=False, default=False)
     members_may_add_people = db.Column(db.Boolean, nullable=False, default=False)
     invitation_lifetime_days = db.Column(db.Integer, nullable=False, default=14)
     require_group_on_invite = db.Column(db.Boolean, nullable=False, default=False)
@@ -85,6 +107,8 @@ class Membership(Model):
     # date here: role_order by the validator below, sort_name by the listeners at the end.
     role_order = db.Column(db.SmallInteger, nullable=False)
     sort_name = db.Column(db.String(120), nullable=False)
+    # JoinedVia: the way in, for the Overview's recent joins and joins per week.
+    joined_via = db.Column(db.String(20))
 
     org = db.relationship("Organization")
     user = db.relationship("User")
@@ -94,6 +118,8 @@ class Membership(Model):
         db.Index("ix_memberships_user", "user_id"),
         db.Index("ix_memberships_org_role", "org_id", "role"),
         db.Index("ix_memberships_org_order", "org_id", "role_order", "sort_name", "id"),
+        # The Overview's recent joins and joins per week (joined_via read from the index).
+        db.Index("ix_memberships_org_created", "org_id", "created_at", "id", "joined_via"),
         db.CheckConstraint(
             "role in ('owner', 'manager', 'member', 'collaborator')", name="role"
         ),
@@ -108,6 +134,10 @@ class Membership(Model):
     @property
     def role_label(self) -> str:
         return Role.LABELS[self.role]
+
+    @property
+    def joined_via_label(self) -> str:
+        return JoinedVia.label(self.joined_via)
 
 
 def sort_name(name: str | None) -> str:

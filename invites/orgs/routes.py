@@ -11,12 +11,12 @@ from invites import policy
 from invites.extensions import db
 from invites.forms import EmptyForm, confirm_first
 from invites.htmx import fragment_or_redirect, is_htmx, page_or_fragment
-from invites.orgs import service
+from invites.orgs import overview, service
+from invites.orgs.charts import overview_charts, way_css
 from invites.orgs.forms import OrganizationForm, PermissionsForm, RoleForm
 from invites.orgs.loaders import load_membership, load_org, load_org_for
 from invites.pagination import page_number
-from invites.orgs.models import Membership, Organization, Role
-from invites.orgs.panels import visible_panels
+from invites.orgs.models import JoinedVia, Membership, Organization, Role
 from invites.transaction import attempt
 
 bp = Blueprint("orgs", __name__)
@@ -47,15 +47,26 @@ def create() -> ResponseReturnValue:
 @bp.route("/o/<slug>")
 @login_required
 def show(slug: str) -> ResponseReturnValue:
+    """The Overview: for owners and managers what needs them now and how people came in;
+    for members and collaborators their groups and what waits for them."""
     org = load_org_for(slug, "org.view")
-    return render_template("orgs/show.html", org=org, form=EmptyForm())
+    if not policy.can(current_user, "org.manage", org):
+        return render_template("orgs/show.html", org=org, form=EmptyForm(),
+                               mine=overview.member_overview(org, current_user))
+    staff = overview.staff_overview(org)
+    return render_template(
+        "orgs/show.html", org=org, form=EmptyForm(), staff=staff, charts=overview_charts(staff),
+        way_css=way_css, joined_via_label=JoinedVia.label, expiring_days=overview.EXPIRING_DAYS,
+    )
 
 
 @bp.route("/o/<slug>/manage")
 @login_required
 def manage(slug: str) -> ResponseReturnValue:
+    """The Manage tab lands on the Overview, whose counts lead to the panels (the old
+    landing page only repeated the Organization Settings list)."""
     org = load_org_for(slug, "org.manage")
-    return render_template("orgs/manage.html", org=org, panels=visible_panels(current_user, org))
+    return redirect(url_for("orgs.show", slug=org.slug))
 
 
 @bp.route("/o/<slug>/manage/members")

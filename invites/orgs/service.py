@@ -14,7 +14,7 @@ from invites.activity.service import record
 from invites.errors import DomainError
 from invites.extensions import db
 from invites.groups.models import Group, GroupMember
-from invites.orgs.models import Membership, Organization, Plan, Role
+from invites.orgs.models import JoinedVia, Membership, Organization, Plan, Role
 from invites.pagination import paginate
 
 RESERVED_SLUGS = {"new", "admin", "api", "static", "login", "logout", "register", "join", "o", "orgs"}
@@ -46,7 +46,8 @@ def _unique_slug(base: str) -> str:
 def create_organization(
     creator: User, name: str, slug: str | None = None, description: str | None = ""
 ) -> Organization:
-    """Create an organization with ``creator`` as its owner.
+    """Create an organization with ``creator`` as its owner, where only owners may add
+    new people until they allow managers or members (seed 001).
 
     Refuses a creator whose address is not confirmed (an organization sends mail in the
     platform's name: security review F4), and a slug that is reserved or already used.
@@ -67,10 +68,14 @@ def create_organization(
             raise DomainError("This short name is taken; choose another.", "slug")
     else:
         slug = _unique_slug(slugify(name))
-    org = Organization(name=name, slug=slug, description=(description or "").strip())
+    # Seed 001: "By default, only admins can add new people"; owners extend it under
+    # Permissions. Said here, not left to the column, so the choice reads where it is made.
+    org = Organization(name=name, slug=slug, description=(description or "").strip(),
+                       managers_may_add_people=False, members_may_add_people=False)
     db.session.add(org)
     db.session.flush()
-    db.session.add(Membership(org_id=org.id, user_id=creator.id, role=Role.OWNER))
+    db.session.add(Membership(org_id=org.id, user_id=creator.id, role=Role.OWNER,
+                              joined_via=JoinedVia.CREATED))
     record(org, creator, "org.created", f"created the organization {name}", org)
     return org
 

@@ -148,13 +148,9 @@ def test_manager_makes_a_link_and_a_new_person_asks_and_is_accepted(
         expect(row).to_contain_text("Pending")
         page.evaluate("window.__marker = true")  # lost if the page reloads
         dialogs = []
-
-        def accept(dialog):
-            dialogs.append(dialog.message)
-            dialog.accept()
-
-        page.once("dialog", accept)
         row.get_by_role("button", name="Accept Rita Requester").click()
+        dialogs.append(page.get_by_role("dialog").get_by_role("heading").inner_text())
+        page.get_by_role("dialog").get_by_role("button", name="Accept", exact=True).click()
         expect(row).to_contain_text("Accepted")
         expect(row).to_contain_text("by Max Manager")
         expect(row.get_by_role("button")).to_have_count(0)
@@ -211,12 +207,12 @@ def test_reject_and_dismiss_inline_on_the_panel(
     page.evaluate("window.__marker = true")
     dialogs = []
 
-    def accept(dialog):
-        dialogs.append(dialog.message)
-        dialog.accept()
+    def accept(label):  # the in-page confirmation (static/app.js)
+        dialogs.append(page.get_by_role("dialog").get_by_role("heading").inner_text())
+        page.get_by_role("dialog").get_by_role("button", name=label, exact=True).click()
 
-    page.once("dialog", accept)
     rob_row.get_by_role("button", name="Reject Rob Rejected").click()
+    accept("Reject")
     expect(rob_row).to_contain_text("Rejected")
     expect(rob_row).to_contain_text("by Olivia Owner")
     # Rejected: only Dismiss is left (it would let Rob ask again).
@@ -224,8 +220,8 @@ def test_reject_and_dismiss_inline_on_the_panel(
     expect(rob_row.get_by_role("button", name="Dismiss Rob Rejected")).to_be_visible()
     expect(page.locator("#flashes")).to_contain_text("Rob Rejected's request was rejected.")
 
-    page.once("dialog", accept)
     dina_row.get_by_role("button", name="Dismiss Dina Dismissed").click()
+    accept("Dismiss")
     expect(dina_row).to_have_count(0)
     expect(page.locator("#flashes")).to_contain_text("Dina Dismissed's request was dismissed.")
     expect(rob_row).to_contain_text("Rejected")  # the other row is untouched

@@ -171,3 +171,30 @@ def test_group_list_shows_member_counts(client, team, auth, group):
     auth.login(team.member)
     html = client.get(groups_url(team)).get_data(as_text=True)
     assert "<td>2</td>" in html and "<td>0</td>" in html
+
+
+def test_a_group_has_a_description_that_staff_set_and_invitations_carry(client, auth, team):
+    auth.login(team.owner)
+    response = client.post_form(f"/o/{team.org.slug}/groups", {
+        "name": "Forklift", "join_method": "invite_only",
+        "description": "Certification for warehouse staff.",
+    })
+    assert response.status_code == 302
+    group = db.session.scalar(db.select(Group).filter_by(org_id=team.org.id, name="Forklift"))
+    assert group.description == "Certification for warehouse staff."
+    page = client.get(f"/o/{team.org.slug}/groups/{group.id}").get_data(as_text=True)
+    assert "Certification for warehouse staff." in page
+    response = client.post_form(f"/o/{team.org.slug}/groups/{group.id}", {
+        "name": "Forklift", "join_method": "invite_only", "description": "x" * 1001,
+    })
+    assert response.status_code == 422
+    db.session.refresh(group)
+    assert group.description == "Certification for warehouse staff."
+    response = client.post_form(f"/o/{team.org.slug}/groups/{group.id}", {
+        "name": "Forklift", "join_method": "invite_only", "description": "  Level 2.  ",
+    })
+    assert response.status_code == 302
+    db.session.refresh(group)
+    assert group.description == "Level 2."
+    assert "changed the description of the group Forklift" in set(
+        db.session.scalars(db.select(Activity.summary)))

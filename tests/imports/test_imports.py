@@ -128,7 +128,7 @@ def test_preview_says_each_rows_fate_and_saves_nothing_else(client, auth, team, 
     for label in ("Will be invited", "Already a member: skipped", "Already invited: will be resent",
                   "Invalid email", "Duplicate in file", "Unknown group", "No group called Nope"):
         assert label in page, label
-    assert "=HYPERLINK(&#34;http://evil.example&#34;)" in page and '<a href="http://evil' not in page
+    assert "=HYPERLINK(&#34;http://evil<wbr>.example&#34;)" in page and '<a href="http://evil' not in page
     assert smtp.messages == [] and db.session.scalar(db.select(db.func.count(Invitation.id))) == 1
     assert "import.previewed" in set(db.session.scalars(db.select(Activity.verb)))
 

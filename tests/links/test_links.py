@@ -68,7 +68,7 @@ def test_past_date_on_the_form_is_a_form_error(at_start, client, auth, team):
     assert db.session.scalar(db.select(db.func.count(InviteLink.id))) == 0
 
 
-def test_tokens_are_hashed_and_shown_only_to_the_creating_browser(client, auth, team, app):
+def test_tokens_are_kept_hashed_and_encrypted_and_shown_to_every_manager_of_the_link(client, auth, team, app):
     auth.login(team.owner)
     response = client.post_form(f"/o/{team.org.slug}/links/new", {
         "expiration": "7d", "access": "anyone", "role": "member",
@@ -80,13 +80,21 @@ def test_tokens_are_hashed_and_shown_only_to_the_creating_browser(client, auth, 
     assert len(token) >= 43
     link = db.session.scalar(db.select(InviteLink))
     assert link.token_hash != token and token not in link.token_hash
-    # Another manager's browser sees the settings, not the address.
+    assert link.token_ciphertext and token not in link.token_ciphertext
+    with client.session_transaction() as session:  # the signed cookie no longer carries it
+        assert token not in repr(dict(session))
+    # Another manager's browser, later: the address again, to copy.
     auth.logout()
     auth.login(team.manager)
     page = client.get(response.location).get_data(as_text=True)
     assert "Max Manager" in page  # really the manager's session
-    assert token not in page and "shown only to the browser that created it" in page
+    assert f'id="link-url" value="{url}"' in page and "Copy link" in page
     assert "Uses so far" in page and "Olivia Owner" in page
+    # A plain member who did not make it: refused, and the address is nowhere.
+    auth.logout()
+    auth.login(team.member)
+    response = client.get(response.location)
+    assert response.status_code == 403 and token not in response.get_data(as_text=True)
 
 
 def test_anyone_with_the_link_lets_a_new_person_join_with_role_and_groups(client, auth, team, make_user, make_link):
@@ -258,10 +266,13 @@ def test_share_by_email_says_when_it_expires_and_whom_to_ask(client, auth, team,
     assert "ask Max Manager or an owner of Acme Training" in text
     [url] = [u for u in smtp.links(mail) if "/l/" in u]
     assert client.get(url.split("localhost", 1)[1]).status_code == 200
-    # Without the token (another browser), sharing is refused with a clear message.
+    # A link whose address cannot be read back (made before links kept it): refused,
+    # with a clear message, nothing sent.
     link = db.session.scalar(db.select(InviteLink))
-    with pytest.raises(DomainError, match="create a new link"):
-        service.share_link(team.org, team.manager, link, None, "c@example.com")
+    link.token_ciphertext = None
+    with pytest.raises(DomainError, match="can't be shown again"):
+        service.share_link(team.org, team.manager, link, "c@example.com")
+    assert not smtp.to("c@example.com")
 
 
 def test_the_panel_lists_active_and_lapsed_links_in_fixed_queries(at_start, client, auth, team, make_link, count_queries):

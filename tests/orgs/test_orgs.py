@@ -71,9 +71,11 @@ def test_my_organizations_lists_each_role(client, team, auth, make_org):
 
 # ---- the organization page and Manage --------------------------------------------------
 
-def test_manage_tab_shows_the_settings_panels_to_owners(client, team, auth):
+def test_manage_tab_lands_on_the_overview_and_the_panels_list_every_setting_for_owners(client, team, auth):
     auth.login(team.owner)
-    html = client.get(f"/o/{team.org.slug}/manage").get_data(as_text=True)
+    response = client.get(f"/o/{team.org.slug}/manage")
+    assert response.status_code == 302 and response.headers["Location"] == f"/o/{team.org.slug}"
+    html = client.get(f"/o/{team.org.slug}/manage/members").get_data(as_text=True)
     for label in ("Members", "Groups", "Invitations", "Invite Links", "Join Request Links",
                   "Join Requests", "Join Web Page", "Import Learners", "Permissions", "Activity"):
         assert label in html
@@ -82,7 +84,8 @@ def test_manage_tab_shows_the_settings_panels_to_owners(client, team, auth):
 
 def test_managers_see_manage_without_permissions_or_activity(client, team, auth):
     auth.login(team.manager)
-    html = client.get(f"/o/{team.org.slug}/manage").get_data(as_text=True)
+    assert client.get(f"/o/{team.org.slug}/manage").headers["Location"] == f"/o/{team.org.slug}"
+    html = client.get(f"/o/{team.org.slug}/manage/members").get_data(as_text=True)
     assert "Members" in html and "/manage/permissions" not in html and "/manage/activity" not in html
     assert client.get(f"/o/{team.org.slug}/manage/permissions").status_code == 403
     assert client.get(f"/o/{team.org.slug}/manage/activity").status_code == 403

@@ -40,7 +40,8 @@ def ask(client, auth, user, token):
 def panel_row(client, team, join_request):
     html = client.get(f"/o/{team.org.slug}/manage/join-requests", headers={"HX-Request": "true"}).get_data(as_text=True)
     start = html.index(f'<tr id="join-request-{join_request.id}"')
-    return html[start:html.index("</tr>", start)]
+    # Addresses carry <wbr> break points for narrow screens; read the row as text is read.
+    return html[start:html.index("</tr>", start)].replace("<wbr>", "")
 
 
 def decide(client, team, join_request, decision):
