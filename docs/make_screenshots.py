@@ -84,7 +84,7 @@ def shoot(browser: Browser, base: str, name: str, path: str, login: str | None) 
         page.goto(path)
         page.wait_for_load_state("networkidle")
         target = OUT / f"{name}-{width_name}.png"
-        page.screenshot(path=str(target), full_page=width_name == "phone")
+        page.screenshot(path=str(target), full_page=True)
         print(f"  {target.relative_to(ROOT)}")
         context.close()
 

@@ -12,7 +12,11 @@ from invites.groups import service as groups
 from invites.clock import now
 from invites.groups.models import Group, JoinMethod
 from invites.invitations import sending as invitations
-from invites.invitations.answering import decline_invitation
+from invites.invitations.answering import accept_invitation, decline_invitation
+from invites.join_requests import service as join_requests
+from invites.join_requests.models import JoinLink, Notify
+from invites.links import service as links
+from invites.links.models import Access
 from invites.join_page import service as join_pages
 from invites.invitations.models import Invitation
 from invites.orgs import service as orgs
@@ -73,6 +77,7 @@ def seed_demo() -> Organization:
         group.description = group.description or description
     db.session.commit()
     _seed_invitations(org, users["manager@demo.test"])
+    _seed_ways_in(org, owner)
     join_page = join_pages.page_of(org)  # premium: the public /join/acme-training is on
     join_page.enabled = True
     db.session.commit()
@@ -97,6 +102,57 @@ def _seed_invitations(org: Organization, manager: User) -> None:
             elif fate == "expired":
                 outcome.invitation.expires_at = now() - timedelta(days=1)
             db.session.commit()
+
+
+# People who came in by each way over the last weeks, and two join requests waiting, so
+# the Overview has something to show: (address, name, way in, days ago).
+DEMO_JOINERS = [
+    ("ana.learner@demo.test", "Ana Learner", "link", 40), ("ben.learner@demo.test", "Ben Learner", "link", 26),
+    ("chloe.learner@demo.test", "Chloe Learner", "invitation", 19),
+    ("dev.learner@demo.test", "Dev Learner", "invitation", 12),
+    ("eli.learner@demo.test", "Eli Learner", "link", 9), ("fay.learner@demo.test", "Fay Learner", "invitation", 3),
+]
+DEMO_REQUESTERS = [("gus.contractor@demo.test", "Gus Contractor"), ("hana.contractor@demo.test", "Hana Contractor")]
+
+
+def _demo_user(email: str, name: str) -> User:
+    found = db.session.scalar(db.select(User).filter_by(email=email))
+    return found or register_user(name, email.split("@")[0].replace(".", "_"), email, DEMO_PASSWORD, verified=True)
+
+
+def _seed_ways_in(org: Organization, owner: User) -> None:
+    """An invite link and a join request link used by demo learners, invitations accepted,
+    one about to expire, and join requests waiting; the joins spread over six weeks."""
+    if db.session.scalar(db.select(JoinLink.id).filter_by(org_id=org.id).limit(1)) is not None:
+        return
+    safety = db.session.scalar(db.select(Group).filter_by(org_id=org.id, name="Safety Training"))
+    base_url = current_app.config.get("PUBLIC_URL") or "http://127.0.0.1:5000"
+    with current_app.test_request_context(base_url=base_url):
+        link, _ = links.create_link(org, owner, expiration="never", access=Access.ANYONE, role=Role.MEMBER,
+                                    groups=[safety] if safety else [], max_uses=50)
+        for email, name, way, days_ago in DEMO_JOINERS:
+            user = _demo_user(email, name)
+            if way == "link":
+                membership = links.use_link(link, user).membership
+            else:
+                [outcome] = invitations.send_invitations(org, owner, email, Role.MEMBER, [], "", commit=db.session.commit)
+                assert outcome.invitation is not None
+                membership = accept_invitation(outcome.invitation, user, by_link=True)
+                invitation = outcome.invitation
+                invitation.created_at = invitation.sent_at = now() - timedelta(days=days_ago + 2)
+                invitation.responded_at = now() - timedelta(days=days_ago)
+            membership.created_at = now() - timedelta(days=days_ago)
+            db.session.commit()
+        [soon] = invitations.send_invitations(org, owner, "starts.monday@demo.test", Role.MEMBER, [], "",
+                                              commit=db.session.commit)
+        assert soon.invitation is not None
+        soon.invitation.expires_at = now() + timedelta(days=2)
+        join_link, _ = join_requests.create_join_link(org, owner, "Contractors", Role.COLLABORATOR, [], Notify.NOBODY)
+        db.session.commit()
+        for email, name in DEMO_REQUESTERS:
+            user = _demo_user(email, name)
+            join_requests.request_to_join(join_link, user, "I start on the Riverside site next week.")
+        db.session.commit()
 
 
 def register_commands(app: Flask) -> None:

@@ -12,6 +12,11 @@ import secrets
 from typing import TYPE_CHECKING, Any, TypeVar
 
 import sqlalchemy as sa
+from cryptography.exceptions import InvalidTag
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+from cryptography.hazmat.primitives.kdf.hkdf import HKDF
+from flask import current_app
 from sqlalchemy.orm import Mapped, mapped_column
 
 if TYPE_CHECKING:
@@ -84,24 +89,17 @@ _KEY_INFO = b"invites/tokens: AES-256-GCM key for link tokens, v1"
 
 @functools.lru_cache(maxsize=8)
 def _key(secret: str | bytes) -> bytes:
-    from cryptography.hazmat.primitives import hashes
-    from cryptography.hazmat.primitives.kdf.hkdf import HKDF
-
     material = secret.encode() if isinstance(secret, str) else secret
     return HKDF(algorithm=hashes.SHA256(), length=32, salt=_KEY_SALT, info=_KEY_INFO).derive(material)
 
 
 def _secrets() -> list[str | bytes]:
-    from flask import current_app
-
     keys = [current_app.config["SECRET_KEY"], *(current_app.config.get("SECRET_KEY_FALLBACKS") or [])]
     return [key for key in keys if key]
 
 
 def seal(token: str, label: bytes) -> str:
     """``token`` encrypted under the current SECRET_KEY's derived key, as text."""
-    from cryptography.hazmat.primitives.ciphers.aead import AESGCM
-
     nonce = secrets.token_bytes(12)
     sealed = AESGCM(_key(_secrets()[0])).encrypt(nonce, token.encode(), label)
     return SEAL_VERSION + base64.urlsafe_b64encode(nonce + sealed).decode("ascii")
@@ -110,9 +108,6 @@ def seal(token: str, label: bytes) -> str:
 def unseal(text: str, label: bytes) -> str | None:
     """What :func:`seal` sealed, or None when no key of this app opens it (another
     SECRET_KEY, another row, or a changed value)."""
-    from cryptography.exceptions import InvalidTag
-    from cryptography.hazmat.primitives.ciphers.aead import AESGCM
-
     if not text.startswith(SEAL_VERSION):
         return None
     try:

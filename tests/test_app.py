@@ -61,6 +61,7 @@ def test_production_refuses_to_start_without_a_secret_key(monkeypatch):
 
 def test_seed_demo_is_idempotent_and_prints_the_logins(app):
     from invites.invitations.models import Invitation
+    from invites.join_requests.models import JoinRequest
     from invites.mail.models import OutboxMessage
 
     runner = app.test_cli_runner()
@@ -73,10 +74,15 @@ def test_seed_demo_is_idempotent_and_prints_the_logins(app):
     assert again.exit_code == 0
     org = db.session.scalar(db.select(Organization).filter_by(slug="acme-training"))
     assert org.name == "Acme Training" and org.plan == "premium"
-    assert db.session.scalar(db.select(db.func.count()).select_from(Membership)) == 4
+    # The four demo people, and six learners who came in by a link or an invitation over
+    # the last weeks (the Overview's recent joins and joins per week), made once.
+    ways = dict(db.session.execute(
+        db.select(Membership.joined_via, db.func.count()).group_by(Membership.joined_via)).all())
+    assert ways == {None: 3, "created": 1, "link": 3, "invitation": 3}
     # A few invitations in different states, made once; their mail is in the outbox.
     shown = sorted(i.shown_status for i in db.session.scalars(db.select(Invitation)))
-    assert shown == ["declined", "expired", "pending", "pending"]
+    assert shown == ["accepted"] * 3 + ["declined", "expired"] + ["pending"] * 3
+    assert db.session.scalar(db.select(db.func.count(JoinRequest.id)).filter_by(status="pending")) == 2
     new_hire = db.session.scalar(db.select(Invitation).filter_by(email="new.hire@demo.test"))
     assert [g.name for g in new_hire.groups] == ["New Hires"]
     assert db.session.scalar(db.select(db.func.count(OutboxMessage.id))) >= 4
