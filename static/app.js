@@ -122,6 +122,9 @@ function buildConfirmDialog() {
     if (event.target === dialog) dialog.close("keep");  // a click on the backdrop
   });
   dialog.addEventListener("close", function () {
+    // "close" fires a moment after closing: if the dialog was opened again meanwhile (a
+    // quick Escape, then Enter), this event belongs to the earlier question. Ignore it.
+    if (dialog.open) return;
     if (dialog.returnValue === "go") return;  // focus follows the row once it is swapped
     state.pending = null;
     if (state.returnTo && document.body.contains(state.returnTo)) state.returnTo.focus();
