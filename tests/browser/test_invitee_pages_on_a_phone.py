@@ -94,9 +94,11 @@ def visit_all(phone, live_server, pages, assert_accessible):
         if path:
             phone.goto(f"{live_server}{path}")
         if press:
-            phone.get_by_role("button", name=press).click()
+            # Measure the page the button leads to, not the one it leaves.
+            with phone.expect_navigation():
+                phone.get_by_role("button", name=press).click()
         locator = (phone.get_by_label(action) if isinstance(action, str)
-                   else phone.get_by_role(action[0], name=action[1]))
+                   else phone.get_by_role(action[0], name=action[1], exact=True))
         check_on_phone(phone, name, locator, assert_accessible)
 
 
