@@ -63,7 +63,8 @@ def panel(slug: str) -> ResponseReturnValue:
     groups = list(groups_of(org, limit=FILTER_GROUPS + 1))
     more_groups = len(groups) > FILTER_GROUPS
     del groups[FILTER_GROUPS:]
-    chosen = load_groups(org, [request.args.get("group", 0, type=int)])
+    chosen_id = request.args.get("group", type=int)
+    chosen = load_groups(org, [chosen_id] if chosen_id else [])  # no query without a choice
     group = chosen[0].id if chosen else None
     if chosen and chosen[0] not in groups:
         groups.append(chosen[0])
