@@ -185,27 +185,59 @@ def login(client, email=None):
     assert response.status_code == 302, response.status_code
 
 
+@contextmanager
+def timing_queries(engine):
+    """``with timing_queries(engine) as spent:`` spent["queries"] and spent["seconds"] of SQL,
+    from each statement's start to its cursor's return."""
+    from sqlalchemy import event
+
+    spent, started = {"queries": 0, "seconds": 0.0}, []
+
+    def before(*args):
+        started.append(time.perf_counter())
+
+    def after(*args):
+        spent["queries"] += 1
+        spent["seconds"] += time.perf_counter() - started.pop()
+
+    event.listen(engine, "before_cursor_execute", before)
+    event.listen(engine, "after_cursor_execute", after)
+    try:
+        yield spent
+    finally:
+        event.remove(engine, "before_cursor_execute", before)
+        event.remove(engine, "after_cursor_execute", after)
+
+
+def time_page(app, client, url, runs=25):
+    """(queries, median ms, median ms in SQL) of GET ``url``, each request in a fresh app
+    context and database session, as gunicorn serves it: nothing loaded by an earlier
+    request (the user, the organization, the role) is reused."""
+    timings, sql, counts = [], [], set()
+    for n in range(runs + 3):
+        with app.app_context():
+            with timing_queries(db.engine) as spent:
+                started = time.perf_counter()
+                response = client.get(url)
+                elapsed = time.perf_counter() - started
+        assert response.status_code == 200, (url, response.status_code)
+        if n >= 3:  # the first few warm the caches (templates, statements, connections)
+            timings.append(elapsed * 1000)
+            sql.append(spent["seconds"] * 1000)
+            counts.add(spent["queries"])
+    return max(counts), statistics.median(timings), statistics.median(sql)
+
+
 def measure_pages(app, world):
-    """{page: {size: (queries, median ms)}}"""
+    """{page: {size: (queries, median ms, median SQL ms)}}"""
     results = {name: {} for name, _ in PAGES}
     for size in SIZES:
         world.grow_to(size)
+        client = app.test_client()
         with app.app_context():
-            client = app.test_client()
             login(client)
-            for name, pattern in PAGES:
-                url = pattern.format(slug=world.slug)
-                client.get(url)  # warm
-                timings, counts = [], set()
-                for _ in range(5):
-                    with counting_queries(db.engine) as statements:
-                        started = time.perf_counter()
-                        response = client.get(url)
-                        timings.append((time.perf_counter() - started) * 1000)
-                    assert response.status_code == 200, (url, response.status_code)
-                    counts.add(len(statements))
-                results[name][size] = (max(counts), statistics.median(timings))
-            db.session.remove()
+        for name, pattern in PAGES:
+            results[name][size] = time_page(app, client, pattern.format(slug=world.slug))
     return results
 
 
@@ -426,7 +458,7 @@ def smtp_server_process():
         process.wait(10)
 
 
-def measure_bulk_send(url, rounds=3):
+def measure_bulk_send(url, rounds=5):
     """Medians over ``rounds`` fresh 500-row imports: (preview s, confirm-and-send s,
     smtplib.send_message of the same messages s, smtplib.sendmail of their bytes s)."""
     from flask_mail import email_dispatched
@@ -671,20 +703,31 @@ def main(argv=None):
         world = World(app)
 
         pages = measure_pages(app, world)
-        print("\nList pages: SQL queries to render the first page, and median render time")
-        print(f"{'page':<16}" + "".join(f"{size:>22,}" for size in SIZES))
+        print("\nList pages: SQL queries per request and median in-process time, each request in a fresh")
+        print("app context and database session (as under gunicorn); in brackets, the part spent in SQL")
+        print(f"{'page':<16}" + "".join(f"{size:>28,}" for size in SIZES))
         constant = True
         for name, by_size in pages.items():
-            cells = "".join(f"{by_size[s][0]:>10} q {by_size[s][1]:>7.1f} ms" for s in SIZES)
+            cells = "".join(f"{q:>6} q {ms:>7.1f} ms [{sql:>5.1f} SQL]" for q, ms, sql in (by_size[s] for s in SIZES))
             constant &= len({by_size[s][0] for s in SIZES}) == 1
             print(f"{name:<16}{cells}")
-        print(f"query counts constant across sizes: {'yes' if constant else 'NO'}")
+        print(f"query counts constant across sizes: {'yes' if constant else 'NO'}; "
+              f"most queries on a page: {max(q for by_size in pages.values() for q, _, _ in by_size.values())}")
+
+        from bench.search import measure_member_search
+
+        print("\nMember search at 100,000 members (PostgreSQL, median of 7 calls of the whole search)")
+        for term, ms in measure_member_search(app, world).items():
+            print(f"  {term!r:<14}{ms:>8.1f} ms")
 
         throughput = measure_throughput(url, app, world)
         bare = throughput["bare endpoint"][0]
         print(f"\nThroughput: gunicorn, 2 workers, PostgreSQL; {CLIENTS} keep-alive clients for {LOAD_SECONDS:.0f} s each")
         for name, (rps, failures) in throughput.items():
             print(f"{name:<36}{rps:>9.0f} req/s   {rps / bare:>5.0%} of bare   failures {failures}")
+        queries, median, sql = pages["invitations"][SIZES[-1]]
+        print(f"invitations page in-process: median {median:.1f} ms, {queries} queries; "
+              f"database {sql / median:.0%}, rendering and the rest {1 - sql / median:.0%}")
 
         seconds, clients = float(os.environ.get("BENCH_MIXED_SECONDS", "60")), int(os.environ.get("BENCH_MIXED_CLIENTS", "50"))
         total, failed, p50, p99 = measure_mixed_load(url, app, world, seconds, clients)
@@ -692,7 +735,7 @@ def main(argv=None):
         print(f"requests {total}   failed {failed}   p50 {p50:.0f} ms   p99 {p99:.0f} ms")
 
         preview, send, as_messages, as_bytes = measure_bulk_send(url)
-        print("\nBulk send: 500 rows, one SMTP connection to aiosmtpd in its own process (median of 3)")
+        print("\nBulk send: 500 rows, one SMTP connection to aiosmtpd in its own process (median of 5)")
         print(f"preview of 500 rows                     {preview:>7.2f} s")
         print(f"confirm-and-send (Invites)              {send:>7.2f} s")
         print(f"smtplib.send_message, same messages     {as_messages:>7.2f} s   ratio {send / as_messages:.2f}x")

@@ -111,9 +111,10 @@ def register_extensions(app: Flask) -> None:
 
     @login_manager.user_loader
     def load_user(user_id: str) -> User | None:
-        from invites.accounts.sessions import user_for
+        from invites.viewer import load_viewer
 
-        return user_for(user_id)  # "<id>:<session key>", checked against user_sessions
+        # "<id>:<session key>", checked against user_sessions, with what every page needs
+        return load_viewer(user_id)
 
 
 def register_blueprints(app: Flask) -> None:
@@ -155,11 +156,13 @@ def register_template_helpers(app: Flask) -> None:
     from invites.orgs.models import Role
     from invites.orgs.panels import visible_panels
     from invites.times import show_time
+    from invites.urls import row_url
     from invites.wrapping import breakable_email
 
     app.add_template_filter(no_links, "no_links")
     app.add_template_filter(breakable_email, "breakable_email")  # <wbr> at "@" and dots
     app.add_template_global(show_time, "date")  # relative, in the viewer's zone: times.py
+    app.add_template_global(row_url, "row_url")  # url_for built once per page for its rows: urls.py
 
     @app.context_processor
     def helpers() -> dict[str, Any]:

@@ -11,9 +11,13 @@ from typing import TYPE_CHECKING, Any, TypeAlias
 
 from flask import abort
 
+from sqlalchemy import Exists
+from sqlalchemy.orm import aliased
+
 from invites.extensions import db
 from invites.groups.models import Group, GroupMember
 from invites.orgs.models import Membership, Organization, Role
+from invites.per_request import memo
 
 if TYPE_CHECKING:
     from flask_login import AnonymousUserMixin
@@ -41,11 +45,37 @@ def role_of(user: Someone, org: Organization | None) -> str | None:
     return cache[org.id]
 
 
+def remember_role(user: User, org: Organization, role: str | None) -> None:
+    """``user``'s role in ``org`` as read with the account this request (:mod:`invites.viewer`)."""
+    user.__dict__.setdefault("_roles", {})[org.id] = role
+
+
 def forget_roles(user: User) -> None:
-    """Drop the per-request caches (role, managed groups) after a role or a group's
-    managers changed."""
+    """Drop the per-request caches (role, managed groups, group entries) after a role, a
+    group's people or its managers changed."""
     user.__dict__.pop("_roles", None)
     user.__dict__.pop("_managed_groups", None)
+    forget_group_entries()
+
+
+def forget_group_entries() -> None:
+    """Drop this request's reads of who is in which group (after group rows changed)."""
+    memo("group_entries").clear()
+    memo("manages_a_group").clear()
+
+
+def remember_group_entry(user: User, group: Group, is_manager: bool | None) -> None:
+    """Whether ``user`` is in ``group`` (None: not in it) and manages it, as read with the
+    group this request (:func:`invites.groups.loaders.load_group`)."""
+    memo("group_entries")[(group.id, user.id)] = is_manager
+
+
+def group_entry(user: User, group: Group) -> tuple[bool, bool | None]:
+    """(known, is_manager) for ``user`` in ``group`` from this request's reads; is_manager
+    None means not in the group."""
+    entries = memo("group_entries")
+    key = (group.id, user.id)
+    return (key in entries, entries.get(key))
 
 
 def managed_group_ids(user: Someone, org: Organization) -> frozenset[int]:
@@ -76,9 +106,14 @@ def may_add_new_people(role: str | None, org: Organization) -> bool:
 
 
 def _is_group_manager(user: User, group: Group | None) -> bool:
-    return group is not None and db.session.scalar(
-        db.select(GroupMember.is_manager).filter_by(group_id=group.id, user_id=user.id)
-    ) is True
+    if group is None:
+        return False
+    known, is_manager = group_entry(user, group)
+    if not known:
+        is_manager = db.session.scalar(
+            db.select(GroupMember.is_manager).filter_by(group_id=group.id, user_id=user.id)
+        )
+    return is_manager is True
 
 
 def _invite_to_group(user: User, role: str | None, org: Organization, group: Group | None) -> bool:
@@ -171,17 +206,26 @@ def _invite_to_any_group(user: User, role: str | None, org: Organization) -> boo
     if role == MEMBER:
         if org.members_may_add_people:
             return True
-        return db.session.scalar(
-            db.select(GroupMember.group_id)
-            .join(Group, Group.id == GroupMember.group_id)
-            .where(
-                Group.org_id == org.id,
-                GroupMember.user_id == user.id,
-                GroupMember.is_manager.is_(True),
-            )
-            .limit(1)
-        ) is not None
+        known = memo("manages_a_group")
+        if (org.id, user.id) not in known:
+            known[(org.id, user.id)] = db.session.scalar(manages_a_group(user, org).select())
+        return bool(known[(org.id, user.id)])
     return False
+
+
+def manages_a_group(user: User, org: Organization) -> Exists:
+    """Whether ``user`` manages at least one group of ``org``, as an EXISTS to read alone
+    or alongside another query (:func:`remember_manages_a_group`)."""
+    entry, group = aliased(GroupMember), aliased(Group)  # never correlated to an outer query's
+    return db.exists().where(
+        entry.group_id == group.id, group.org_id == org.id,
+        entry.user_id == user.id, entry.is_manager.is_(True),
+    )
+
+
+def remember_manages_a_group(user: User, org: Organization, manages: bool) -> None:
+    """:func:`manages_a_group` as read alongside another query this request."""
+    memo("manages_a_group")[(org.id, user.id)] = manages
 
 
 def can(user: Someone, action: str, org: Organization | None, obj: Any = None) -> bool:

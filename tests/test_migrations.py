@@ -6,6 +6,8 @@ from alembic.migration import MigrationContext
 
 from invites.extensions import db
 
+POSTGRESQL_ONLY_INDEXES = {"ix_users_lower_name_trgm", "ix_users_lower_username_trgm", "ix_users_email_trgm"}
+
 
 def test_the_migrations_build_exactly_what_the_models_describe(app):
     db.session.close()
@@ -15,4 +17,10 @@ def test_the_migrations_build_exactly_what_the_models_describe(app):
         warnings.filterwarnings("ignore", "Skipped unsupported reflection of expression-based index")
         warnings.filterwarnings("ignore", "autogenerate skipping metadata-specified expression-based index")
         differences = compare_metadata(MigrationContext.configure(connection), db.metadata)
+    # The members search's trigram indexes exist on PostgreSQL only (migration 0012), so
+    # the models, which SQLite builds from too, don't declare them.
+    differences = [
+        change for change in differences
+        if not (change[0] == "remove_index" and change[1].name in POSTGRESQL_ONLY_INDEXES)
+    ]
     assert differences == []

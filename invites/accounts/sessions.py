@@ -8,6 +8,9 @@ worthless.
 functions change rows only, flush, and leave the commit to the caller.
 """
 from datetime import timedelta
+from typing import Any
+
+from sqlalchemy import Select
 
 from flask import current_app, g, request, session
 from flask_login import current_user, login_user, logout_user
@@ -72,16 +75,17 @@ def count_sessions(user: User) -> int:
     )
 
 
-def user_for(cookie_value: str) -> User | None:
-    """Flask-Login's user_loader: the account named by ``"<id>:<key>"`` when that session
-    row exists and is within its lifetime, else None. A bare id (cookies made before
-    sessions had keys) opens nothing. One query: every request pays it."""
+def user_query(cookie_value: str) -> Select[Any] | None:
+    """The query for the account named by ``"<id>:<key>"`` when that session row exists
+    and is within its lifetime; None for a malformed value. A bare id (cookies made before
+    sessions had keys) opens nothing. :mod:`invites.viewer` adds to it what every page
+    needs, so that every request pays one query for all of it."""
     user_id, _, key = (cookie_value or "").partition(":")
     if not (user_id.isascii() and user_id.isdigit() and len(user_id) <= 10):
         return None
     if not key or len(key) > MAX_KEY_LENGTH or int(user_id) > MAX_USER_ID:
         return None
-    user = db.session.scalar(
+    return (
         db.select(User)
         .join(UserSession, UserSession.user_id == User.id)
         .where(
@@ -90,9 +94,19 @@ def user_for(cookie_value: str) -> User | None:
             UserSession.created_at > now() - lifetime(),
         )
     )
-    if user is not None:
-        user.session_key = key
+
+
+def opened(user: User, cookie_value: str) -> User:
+    """``user``, found by :func:`user_query`, now knowing the session it was loaded with."""
+    user.session_key = cookie_value.partition(":")[2]
     return user
+
+
+def user_for(cookie_value: str) -> User | None:
+    """The account a session cookie's value opens, or None."""
+    query = user_query(cookie_value)
+    user = db.session.scalar(query) if query is not None else None
+    return opened(user, cookie_value) if user is not None else None
 
 
 # --- For routes: the Flask session and the cookies ------------------------------------------

@@ -1,17 +1,34 @@
 """Loaders for groups and their people, scoped to the organization in the URL: 404 otherwise."""
 from collections.abc import Sequence
 
+from flask import abort
+from flask_login import current_user
 from sqlalchemy import func
+
+from invites import policy
 
 from invites.accounts.models import User
 from invites.extensions import db
-from invites.groups.models import Group
+from invites.groups.models import Group, GroupMember
 from invites.orgs.models import Membership, Organization
 
 
 def load_group(org: Organization, group_id: int) -> Group:
-    """A group of ``org`` by id, or 404 — never another organization's group."""
-    return db.first_or_404(db.select(Group).filter_by(id=group_id, org_id=org.id))
+    """A group of ``org`` by id, or 404 — never another organization's group. Whether the
+    viewer is in it, and manages it, comes in the same query (for the policy and the page)."""
+    viewer = current_user if current_user.is_authenticated else None
+    row = db.session.execute(
+        db.select(Group, GroupMember.is_manager)
+        .outerjoin(GroupMember, (GroupMember.group_id == Group.id)
+                   & (GroupMember.user_id == (viewer.id if viewer is not None else None)))
+        .where(Group.id == group_id, Group.org_id == org.id)
+    ).first()
+    if row is None:
+        abort(404)
+    group, is_manager = row
+    if viewer is not None:
+        policy.remember_group_entry(viewer, group, is_manager)
+    return group
 
 
 def load_user(org: Organization, user_id: int) -> User:

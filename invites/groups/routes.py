@@ -185,7 +185,7 @@ def _member_action(
     if entry is None:
         return fragment_or_redirect(None, back)
     return fragment_or_redirect(
-        "groups/_member_row.html", back,
+        "groups/_one_member_row.html", back,
         org=org, group=group, entry=entry, button_form=EmptyForm(), may_manage=True,
     )
 

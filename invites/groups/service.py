@@ -80,6 +80,7 @@ def delete_group(org: Organization, actor: User, group: Group) -> None:
     name = group.name
     db.session.execute(db.delete(GroupMember).where(GroupMember.group_id == group.id))
     db.session.delete(group)
+    policy.forget_roles(actor)  # and every group entry read this request
     record(org, actor, "group.deleted", f"deleted the group {name}", group)
 
 
@@ -150,6 +151,7 @@ def join_open_group(org: Organization, user: User, group: Group) -> None:
     if _entry(group, user) is not None:
         raise DomainError(f"You are already in {group.name}.")
     db.session.add(GroupMember(group_id=group.id, user_id=user.id))
+    policy.forget_roles(user)  # their group entries, read for this request
     record(org, user, "group.joined", f"joined {group.name}", group)
 
 
@@ -190,4 +192,5 @@ def page_of_group_members(group: Group, page: int, per_page: int) -> Pagination:
 
 
 def is_in_group(group: Group, user: User) -> bool:
-    return _entry(group, user) is not None
+    known, is_manager = policy.group_entry(user, group)
+    return is_manager is not None if known else _entry(group, user) is not None

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import ColumnElement, Row, func
+from sqlalchemy import ColumnElement, Row, Select, func
 from sqlalchemy.orm import QueryableAttribute, joinedload, selectinload
 from sqlalchemy.orm.strategy_options import _AbstractLoad
 
@@ -16,7 +16,7 @@ from invites.clock import now
 from invites.extensions import db
 from invites.invitations.models import Invitation, Status, invitation_groups
 from invites.orgs.models import Membership
-from invites.pagination import paginate
+from invites.pagination import Page, paginate
 
 if TYPE_CHECKING:
     from flask_sqlalchemy.pagination import Pagination
@@ -41,16 +41,17 @@ def _status_clause(status: str, at: datetime) -> ColumnElement[bool]:
 def page_of_invitations(
     org: Organization, page: int, per_page: int, status: str | None = None,
     search: str | None = None, group_id: int | None = None,
-) -> Pagination:
+) -> Page:
     """Newest first, filtered by shown status, an email fragment and a group they include
-    (the group's id; the caller loads it through ``org``); a fixed number of queries
-    (count, rows with inviter and acceptor joined, groups in one IN query)."""
+    (the group's id; the caller loads it through ``org``). One query, whatever the
+    numbers: the page's rows with their inviter, acceptor and groups joined, the bounded
+    count and the panel's version (``page.carried["version"]``, see :func:`panel_version`)."""
     query = (
         db.select(Invitation)
         .options(
             joinedload(Invitation.inviter),
             joinedload(Invitation.accepted_user),
-            selectinload(Invitation.groups),
+            joinedload(Invitation.groups),
         )
         .where(Invitation.org_id == org.id)
         .order_by(Invitation.created_at.desc(), Invitation.id.desc())
@@ -64,17 +65,24 @@ def page_of_invitations(
             invitation_groups.c.invitation_id == Invitation.id,
             invitation_groups.c.group_id == group_id,
         ))
-    return paginate(query, page, per_page)
+    result = paginate(query, page, per_page, carry={"version": _latest_change(org).scalar_subquery()})
+    result.carried["version"] = _version(result.carried["version"])
+    return result
+
+
+def _latest_change(org: Organization) -> Select[Any]:
+    return db.select(func.max(Invitation.updated_at)).where(Invitation.org_id == org.id)
+
+
+def _version(latest: datetime | None) -> str:
+    return latest.isoformat() if latest else "-"
 
 
 def panel_version(org: Organization) -> str:
     """Changes whenever any invitation of ``org`` changes (invitations are never deleted,
     and a new one has the newest ``updated_at``): the panel polls with it. One lookup on
-    the (org_id, updated_at) index."""
-    latest = db.session.scalar(
-        db.select(func.max(Invitation.updated_at)).where(Invitation.org_id == org.id)
-    )
-    return latest.isoformat() if latest else "-"
+    the (org_id, updated_at) index; a page of invitations reads it with its rows."""
+    return _version(db.session.scalar(_latest_change(org)))
 
 
 def card_loading(via: QueryableAttribute[Invitation] | None = None) -> list[_AbstractLoad]:

@@ -52,30 +52,30 @@ FILTER_GROUPS = 100  # groups offered by the panel's filter
 @login_required
 def panel(slug: str) -> ResponseReturnValue:
     org = load_org_for(slug, "invitations.manage")
-    version = queries.panel_version(org)
-    if is_htmx() and request.args.get("since") == version:
+    if is_htmx() and request.args.get("since") == queries.panel_version(org):
         return "", 204  # nothing changed since the table was drawn: htmx keeps it
     status = request.args.get("status") if request.args.get("status") in queries.FILTERS else ""
     search = request.args.get("q", "").strip()[:100]
-    # The filter offers the first groups by name (an organization may have thousands: a
-    # group's own page lists its invitations too), and the chosen one. Only this
-    # organization's groups filter: another id is ignored, like an unknown status.
-    groups = list(groups_of(org, limit=FILTER_GROUPS + 1))
-    more_groups = len(groups) > FILTER_GROUPS
-    del groups[FILTER_GROUPS:]
+    # Only this organization's groups filter: another id is ignored, like an unknown status.
     chosen_id = request.args.get("group", type=int)
     chosen = load_groups(org, [chosen_id] if chosen_id else [])  # no query without a choice
     group = chosen[0].id if chosen else None
-    if chosen and chosen[0] not in groups:
-        groups.append(chosen[0])
     page = queries.page_of_invitations(
         org, page_number(), current_app.config["PAGE_SIZE"], status or None, search or None, group
     )
     context = dict(
-        org=org, page=page, status=status, search=search, group=group, version=version,
-        filters=[(value, Status.LABELS[value]) for value in queries.FILTERS],
-        groups=groups, more_groups=more_groups, form=EmptyForm(),
+        org=org, page=page, status=status, search=search, group=group, version=page.carried["version"],
+        filters=[(value, Status.LABELS[value]) for value in queries.FILTERS], form=EmptyForm(),
     )
+    if not is_htmx():
+        # The full page's filter offers the first groups by name (an organization may
+        # have thousands: a group's own page lists its invitations too), and the chosen one.
+        groups = list(groups_of(org, limit=FILTER_GROUPS + 1))
+        context["more_groups"] = len(groups) > FILTER_GROUPS
+        del groups[FILTER_GROUPS:]
+        if chosen and chosen[0] not in groups:
+            groups.append(chosen[0])
+        context["groups"] = groups
     if is_htmx() and "since" in request.args:
         # The poll redraws the table only: out-of-band flashes would wipe the message of
         # the action just taken on this page, and use up messages meant for another one.
@@ -102,7 +102,7 @@ def _load_for_action(slug: str, invitation_id: int) -> tuple[Organization, Invit
 
 def _row(org: Organization, invitation: Invitation, back: str, from_group: int | None) -> Response:
     return fragment_or_redirect(
-        "invitations/_row.html", back,
+        "invitations/_one_row.html", back,
         org=org, invitation=invitation, form=EmptyForm(), from_group=from_group,
     )
 

@@ -17,7 +17,7 @@ from sqlalchemy.orm import joinedload, selectinload
 from invites import policy
 from invites.accounts.models import User
 from invites.accounts.service import find_user_by_email
-from invites.activity.service import record
+from invites.activity.service import record, record_many
 from invites.clock import now
 from invites.errors import DomainError
 from invites.extensions import db
@@ -167,17 +167,25 @@ def issue_invitations(
     db.session.flush()
     outcomes = []
     for issue, kind, invitation, token in issued:
-        _after_issue(org, inviter, invitation, kind, issue.account)
+        _ring_bell_if_verified(issue.account, invitation)
         detail = "Invitation sent." if kind == "sent" else "Had a pending invitation: sent again with a new link."
         outcomes.append(Issued(issue.email, kind, detail, invitation, token))
+    record_many(org, inviter, (_activity_line(invitation, kind) for _, kind, invitation, _ in issued))
     return outcomes
 
 
-def _after_issue(org: Organization, actor: User, invitation: Invitation, kind: str, account: User | None) -> None:
+def _activity_line(invitation: Invitation, kind: str) -> tuple[str, str, Invitation]:
     groups = f" (groups: {', '.join(g.name for g in invitation.groups)})" if invitation.groups else ""
     verb = "invited" if kind == "sent" else "sent again the invitation of"
-    record(org, actor, f"invitation.{kind}",
-           f"{verb} {invitation.email} as {invitation.role_label}{groups}", invitation)
+    return f"invitation.{kind}", f"{verb} {invitation.email} as {invitation.role_label}{groups}", invitation
+
+
+def _after_issue(org: Organization, actor: User, invitation: Invitation, kind: str, account: User | None) -> None:
+    record(org, actor, *_activity_line(invitation, kind))
+    _ring_bell_if_verified(account, invitation)
+
+
+def _ring_bell_if_verified(account: User | None, invitation: Invitation) -> None:
     if account is not None and account.is_verified:
         # F15: existing users also find it in the bell, but only once their address is
         # proven: anyone may register with someone else's (security review F1).

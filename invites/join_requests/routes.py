@@ -190,7 +190,7 @@ def decide(slug: str, request_id: int, decision: str) -> ResponseReturnValue:
     if decision == "dismiss" or db.session.get(type(join_request), request_id) is None:
         return fragment_or_redirect(None, back)
     return fragment_or_redirect(
-        "join_requests/_row.html", back, org=org, join_request=join_request, form=EmptyForm(),
+        "join_requests/_one_row.html", back, org=org, join_request=join_request, form=EmptyForm(),
     )
 
 

@@ -6,23 +6,23 @@ is kept in the outbox table that the development page lists.
 """
 from __future__ import annotations
 
-import email.policy
 import re
-import secrets
 import smtplib
+import time
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
-from email.header import Header
 from email.utils import formataddr, make_msgid, parseaddr
+from functools import lru_cache
 from typing import Any
 from urllib.parse import urlsplit
 
 import flask_mail
-from flask import current_app, render_template
+from flask import current_app
 from flask_mail import Connection
 
 from invites.extensions import db
 from invites.mail.models import OutboxMessage
+from invites.mail.wire import sanitize_address, wire_bytes
 
 
 _LINKISH = re.compile(r"([.:@/])(?=\S)")
@@ -52,60 +52,48 @@ def external_url(endpoint: str, **values: Any) -> str:
 
 
 class Message(flask_mail.Message):
-    """Flask-Mail's message, written out for the wire without parsing its headers again.
-
-    Flask-Mail encodes every header itself (RFC 2047 words, IDNA domains) and then
-    flattens the message under ``email.policy.SMTP``, which re-parses each header on the
-    way out: about half of what sending one invitation cost. Flattened under compat32 with
-    CRLF line ends, the same encoded headers are written as they are.
-    """
-
-    WIRE_POLICY = email.policy.compat32.clone(linesep="\r\n")
+    """Flask-Mail's message, written out for the wire by ``mail.wire`` when it has our
+    usual shape (the same bytes, without building and flattening a MIME tree) and by
+    Flask-Mail otherwise."""
 
     def __init__(self, **kwargs: Any) -> None:
         super().__init__(**kwargs)
-        # A Message-ID in the sender's domain, rather than socket.getfqdn() per message.
-        sender = self.sender
-        address = sender[1] if isinstance(sender, tuple) else parseaddr(sender or "")[1]
-        try:  # an internationalized domain goes in its ASCII (IDNA) form
-            domain = address.rpartition("@")[2].encode("idna").decode("ascii")
-        except UnicodeError:
-            domain = ""
-        self.msgId = make_msgid(domain=domain or "localhost")
+        self.msgId = make_msgid(domain=_message_id_domain(self.sender))
 
     def as_bytes(self) -> bytes:
-        message = self._message()
-        message.policy = self.WIRE_POLICY
-        for part in message.walk():
-            if part.is_multipart():
-                # Left unset, the generator picks one and compiles a fresh regex per part to
-                # check it against the text. A "=_" boundary cannot occur in the base64
-                # bodies Flask-Mail writes.
-                part.set_boundary(f"=_{secrets.token_hex(16)}")
-        if self.subject and not self.subject.isascii():
-            # Flask-Mail's pre-encoded words, folded without room for "Subject: ", would
-            # start with an empty line; a Header folds them knowing the name.
-            # (compat32 takes a Header where the stubs say str)
-            message.replace_header(
-                "Subject", Header(self.subject, "utf-8", header_name="Subject")  # type: ignore[arg-type]
-            )
-        return message.as_bytes()
+        return wire_bytes(self) or super().as_bytes()
+
+
+@lru_cache(maxsize=32)
+def _message_id_domain(sender: str | tuple[str, str]) -> str:
+    """A Message-ID in the sender's domain, rather than socket.getfqdn(); an
+    internationalized domain in its ASCII (IDNA) form."""
+    address = sender[1] if isinstance(sender, tuple) else parseaddr(sender or "")[1]
+    try:
+        domain = address.rpartition("@")[2].encode("idna").decode("ascii")
+    except UnicodeError:
+        domain = ""
+    return domain or "localhost"
 
 
 def build_message(to: str | Iterable[str], subject: object, template: str, **context: Any) -> Message:
     """A Message with both bodies; ``to`` is one address or a list of them.
 
     The subject is folded onto one line: it often holds names people typed, and a line
-    break there would be a header injection (Flask-Mail refuses it with an error).
+    break there would be a header injection (Flask-Mail refuses it with an error). The
+    templates are rendered with the context given here only (and the app's filters and
+    globals): no request, session or context processor, which mail never needs and which
+    cost a bulk send a little per message.
     """
     recipients = [to] if isinstance(to, str) else list(to)
     subject = " ".join(str(subject).split())
     context.setdefault("subject", subject)
+    templates = current_app.jinja_env
     return Message(
         subject=subject,
         recipients=recipients,
-        body=render_template(f"mail/{template}.txt", **context),
-        html=render_template(f"mail/{template}.html", **context),
+        body=templates.get_template(f"mail/{template}.txt").render(context),
+        html=templates.get_template(f"mail/{template}.html").render(context),
     )
 
 
@@ -122,6 +110,32 @@ class _TimedConnection(Connection):
         if state.username and state.password:
             host.login(state.username, state.password)
         return host
+
+    def send(self, message: flask_mail.Message, envelope_from: str | tuple[str, str] | None = None) -> None:
+        """Flask-Mail's ``Connection.send`` (the same checks, the same ``email_dispatched``
+        signal), with the envelope's addresses sanitized as ``mail.wire`` does: once per
+        sender, not again for every message."""
+        assert message.send_to, "No recipients have been added"
+        assert message.sender, "The message does not specify a sender and no default is configured"
+        if message.has_bad_headers():
+            raise flask_mail.BadHeaderError
+        if message.date is None:
+            message.date = time.time()
+        if self.host is not None:
+            self.host.sendmail(
+                sanitize_address(envelope_from or message.sender),
+                [sanitize_address(address) for address in message.send_to],
+                message.as_bytes(),
+                message.mail_options,
+                message.rcpt_options,
+            )
+        flask_mail.email_dispatched.send(current_app._get_current_object(), message=message)  # type: ignore[attr-defined]
+        self.num_emails += 1
+        if self.num_emails == self.mail.max_emails:
+            self.num_emails = 0
+            if self.host is not None:
+                self.host.quit()
+                self.host = self.configure_host()
 
 
 def _uses_outbox() -> bool:

@@ -44,7 +44,7 @@ def mark_read(notification_id: int) -> ResponseReturnValue:
         db.session.commit()
         db.session.refresh(notification)
     if is_htmx():
-        response = fragment("notifications/_item.html", n=notification, form=EmptyForm())
+        response = fragment("notifications/_one_item.html", n=notification, form=EmptyForm())
         response.data += render_template("notifications/_bell.html", oob=True).encode()
         return response
     return redirect(url_for("notifications.index"))

@@ -2,10 +2,10 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from flask_sqlalchemy.pagination import Pagination
-from sqlalchemy import ColumnElement, func
+from sqlalchemy import ColumnElement, Select, func
 from sqlalchemy.orm import joinedload
 from sqlalchemy.orm.strategy_options import _AbstractLoad
 
@@ -13,6 +13,7 @@ from invites.clock import now
 from invites.extensions import db
 from invites.notifications.models import Notification
 from invites.pagination import paginate
+from invites.per_request import memo
 
 if TYPE_CHECKING:
     from invites.accounts.models import User
@@ -37,6 +38,7 @@ def notify(
         invitation_id=invitation.id if invitation is not None else None,
     )
     db.session.add(entry)
+    memo("unread").pop(user.id, None)
     return entry
 
 
@@ -50,22 +52,36 @@ def renotify_invitation(user: User, invitation: Invitation, text: str) -> Notifi
     entry.text = text[:500]
     entry.read_at = None
     entry.created_at = now()
+    memo("unread").pop(user.id, None)
     return entry
 
 
 BELL_LIMIT = 99  # the bell shows "99+" beyond
 
 
-def unread_count(user: User) -> int:
-    """Unread notifications for the bell on every page, counted up to BELL_LIMIT + 1 only:
-    someone with 100,000 unread ones must not make every page read them all."""
+def unread_count_query(user_id: int) -> Select[Any]:
+    """Unread notifications of an account, counted up to BELL_LIMIT + 1 only: someone
+    with 100,000 unread ones must not make every page read them all."""
     unread = (
         db.select(Notification.id)
-        .where(Notification.user_id == user.id, Notification.read_at.is_(None))
+        .where(Notification.user_id == user_id, Notification.read_at.is_(None))
         .limit(BELL_LIMIT + 1)
         .subquery()
     )
-    return db.session.scalar(db.select(func.count()).select_from(unread))
+    return db.select(func.count()).select_from(unread)
+
+
+def remember_unread(user: User, count: int) -> None:
+    """Keep ``user``'s unread count for this request (read with the account itself)."""
+    memo("unread")[user.id] = count
+
+
+def unread_count(user: User) -> int:
+    """The bell's number: the count read with the account this request, or a query."""
+    known = memo("unread").get(user.id)
+    if known is None:
+        known = memo("unread")[user.id] = db.session.scalar(unread_count_query(user.id)) or 0
+    return int(known)
 
 
 def page_of_notifications(
@@ -90,6 +106,7 @@ def _mark_read(user: User, *where: ColumnElement[bool]) -> None:
         .where(Notification.user_id == user.id, Notification.read_at.is_(None), *where)
         .values(read_at=now())
     )
+    memo("unread").pop(user.id, None)
 
 
 def mark_read(user: User, notification: Notification) -> None:

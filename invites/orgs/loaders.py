@@ -1,14 +1,28 @@
 """Loaders scope every object to the organization in the URL and answer 404 otherwise."""
+from flask import abort
 from flask_login import current_user
 from sqlalchemy.orm import joinedload
 
 from invites import policy
 from invites.extensions import db
 from invites.orgs.models import Membership, Organization
+from invites.per_request import memo
+
+
+def remember_org(slug: str, org: Organization | None) -> None:
+    """What this request's URL slug names, read with the viewer (:mod:`invites.viewer`):
+    the organization, or None for none."""
+    memo("orgs")[slug] = org
 
 
 def load_org(slug: str) -> Organization:
     """The organization with this slug, or 404."""
+    known = memo("orgs")
+    if slug in known:
+        if known[slug] is None:
+            abort(404)
+        org: Organization = known[slug]
+        return org
     return db.first_or_404(db.select(Organization).filter_by(slug=slug))
 
 

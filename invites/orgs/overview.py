@@ -3,18 +3,19 @@
 Read-only, and like ``home.py`` it reads across the concepts (invitations, links, join
 requests) without any of them importing it. Every figure is one aggregate query or one
 limited list on an index, so the page costs the same number of queries at any size:
-:func:`staff_overview` runs six, :func:`member_overview` three or four.
+:func:`staff_overview` runs three, :func:`member_overview` three.
 """
 from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import ColumnElement, ScalarSelect, and_, case, func, literal, or_, select
-from sqlalchemy.orm import joinedload, selectinload
+from sqlalchemy import ColumnElement, ScalarSelect, Select, String, Subquery, and_, case, cast, func, literal, or_, select, true
+from sqlalchemy.orm import joinedload
 
+from invites import policy
 from invites.clock import now
 from invites.extensions import db
 from invites.groups.models import Group, GroupMember
@@ -111,17 +112,16 @@ def _pending_and_delivered(at: datetime) -> ColumnElement[bool]:
                 Invitation.delivery_error.is_(None))
 
 
-def counts(org: Organization, at: datetime | None = None) -> Counts:
-    """Members, pending invitations, join requests waiting and usable invite links: one
-    query of four counts, each on an index that starts with the organization and each
-    stopping one past :data:`COUNT_CAP`."""
-    at = at or now()
+def _count_columns(org: Organization, at: datetime) -> list[ScalarSelect[int]]:
+    """Members, pending invitations, join requests waiting and usable invite links, each
+    on an index that starts with the organization and each stopping one past
+    :data:`COUNT_CAP`."""
 
     def count_of(model: type, *where: ColumnElement[bool]) -> ScalarSelect[int]:
         capped = select(literal(1)).select_from(model).where(*where).limit(COUNT_CAP + 1).subquery()
         return select(func.count()).select_from(capped).scalar_subquery()
 
-    row = db.session.execute(select(
+    return [
         count_of(Membership, Membership.org_id == org.id),
         count_of(Invitation, Invitation.org_id == org.id, _pending_and_delivered(at)),
         count_of(JoinRequest, JoinRequest.org_id == org.id, JoinRequest.status == RequestStatus.PENDING),
@@ -130,8 +130,12 @@ def counts(org: Organization, at: datetime | None = None) -> Counts:
             or_(InviteLink.expires_at.is_(None), InviteLink.expires_at > at),
             or_(InviteLink.max_uses.is_(None), InviteLink.uses < InviteLink.max_uses),
         ),
-    )).one()
-    return Counts(*row)
+    ]
+
+
+def counts(org: Organization, at: datetime | None = None) -> Counts:
+    """The four numbers at the top, in one query."""
+    return Counts(*map(int, db.session.execute(select(*_count_columns(org, at or now()))).one()))
 
 
 def waiting_requests(org: Organization, limit: int = LIST_LIMIT) -> Sequence[JoinRequest]:
@@ -159,43 +163,55 @@ def expiring_invitations(
     ).all()
 
 
-def recent_joins(org: Organization, limit: int = LIST_LIMIT) -> Sequence[Membership]:
-    """The newest memberships with their people, newest first (one query)."""
-    return db.session.scalars(
+def _recent_joins_query(org: Organization, limit: int) -> Select[Any]:
+    return (
         select(Membership)
         .options(joinedload(Membership.user))
         .where(Membership.org_id == org.id)
         .order_by(Membership.created_at.desc(), Membership.id.desc())
         .limit(limit)
-    ).all()
+    )
+
+
+def recent_joins(org: Organization, limit: int = LIST_LIMIT) -> Sequence[Membership]:
+    """The newest memberships with their people, newest first (one query)."""
+    return db.session.scalars(_recent_joins_query(org, limit)).all()
+
+
+def _funnel_table(org: Organization, at: datetime, windows: Sequence[int]) -> Subquery:
+    """One row: for each window of days and each outcome, how many invitations created in
+    the window have that shown status (a pending one past its expiry counts as expired),
+    in one pass over the longest window."""
+    shown = case(
+        (and_(Invitation.status == Status.PENDING, Invitation.expires_at <= at), Status.EXPIRED),
+        else_=Invitation.status,
+    )
+    starts = {days: at - timedelta(days=days) for days in windows}
+    return (
+        select(*[
+            func.coalesce(func.sum(case((and_(Invitation.created_at >= start, shown == status), 1), else_=0)), 0)
+            .label(f"funnel_{days}_{status}")
+            for days, start in starts.items() for status in OUTCOMES
+        ])
+        .where(Invitation.org_id == org.id, Invitation.created_at >= min(starts.values()))
+        .subquery("funnels")
+    )
+
+
+def _funnels_from(row: Any, windows: Sequence[int]) -> list[Funnel]:
+    result = []
+    for days in windows:
+        outcomes = {status: int(getattr(row, f"funnel_{days}_{status}") or 0) for status in OUTCOMES}
+        result.append(Funnel(days, sum(outcomes.values()), outcomes))
+    return result
 
 
 def funnels(
     org: Organization, at: datetime | None = None, windows: Sequence[int] = FUNNEL_WINDOWS
 ) -> list[Funnel]:
-    """For each window of days, the invitations created in it by shown status (a pending
-    one past its expiry counts as expired): one GROUP BY over the longest window."""
-    at = at or now()
-    shown = case(
-        (and_(Invitation.status == Status.PENDING, Invitation.expires_at <= at), Status.EXPIRED),
-        else_=Invitation.status,
-    ).label("shown")
-    starts = {days: at - timedelta(days=days) for days in windows}
-    per_window = [
-        func.sum(case((Invitation.created_at >= start, 1), else_=0)) for start in starts.values()
-    ]
-    rows = db.session.execute(
-        select(shown, *per_window)
-        .where(Invitation.org_id == org.id, Invitation.created_at >= min(starts.values()))
-        .group_by(shown)
-    ).all()
-    result = []
-    for index, days in enumerate(windows):
-        outcomes = dict.fromkeys(OUTCOMES, 0)
-        for row in rows:
-            outcomes[row[0]] = int(row[index + 1] or 0)
-        result.append(Funnel(days, sum(outcomes.values()), outcomes))
-    return result
+    """For each window of days, the invitations created in it by shown status (one query)."""
+    table = _funnel_table(org, at or now(), windows)
+    return _funnels_from(db.session.execute(select(*table.c)).one(), windows)
 
 
 def week_start(at: datetime) -> datetime:
@@ -204,53 +220,89 @@ def week_start(at: datetime) -> datetime:
     return day - timedelta(days=day.weekday())
 
 
-def joins_per_week(org: Organization, at: datetime | None = None, weeks: int = WEEKS) -> list[Week]:
-    """New memberships in each of the last ``weeks`` weeks (oldest first, this week last),
-    by way in: one GROUP BY over a window of the (org_id, created_at) index. The week is
-    picked by comparing with each Monday, which reads the same on SQLite and PostgreSQL."""
-    at = at or now()
-    starts = [week_start(at) - timedelta(weeks=n) for n in range(weeks - 1, -1, -1)]
+def _week_starts(at: datetime, weeks: int) -> list[datetime]:
+    return [week_start(at) - timedelta(weeks=n) for n in range(weeks - 1, -1, -1)]
+
+
+def _weeks_column(org: Organization, starts: Sequence[datetime]) -> ScalarSelect[str | None]:
+    """New memberships in each week since ``starts[0]``, by way in, as one string of
+    ``"<week>:<way>:<count>"`` cells joined by commas (a scalar, so it rides along with
+    another query): one GROUP BY over a window of the (org_id, created_at) index. The week
+    is picked by comparing with each Monday, which reads the same on SQLite and PostgreSQL."""
     bucket = case(
         *[(Membership.created_at >= start, index) for index, start in reversed(list(enumerate(starts)))]
-    ).label("week")
-    rows = db.session.execute(
-        select(bucket, Membership.joined_via, func.count())
+    )
+    grouped = (
+        select(bucket.label("week"), Membership.joined_via.label("way"), func.count().label("joins"))
         .where(Membership.org_id == org.id, Membership.created_at >= starts[0])
         .group_by(bucket, Membership.joined_via)
-    ).all()
+        .subquery("weeks")
+    )
+    cell = (
+        cast(grouped.c.week, String) + ":" + func.coalesce(grouped.c.way, "")
+        + ":" + cast(grouped.c.joins, String)
+    )
+    return select(func.aggregate_strings(cell, ",")).select_from(grouped).scalar_subquery()
+
+
+def _weeks_from(cells: str | None, starts: Sequence[datetime]) -> list[Week]:
     result = [Week(start) for start in starts]
-    for index, way, count in rows:
-        result[index].by_way[way] = count
+    for cell in filter(None, (cells or "").split(",")):
+        index, way, count = cell.split(":")
+        result[int(index)].by_way[way or None] = int(count)
     return result
 
 
+def joins_per_week(org: Organization, at: datetime | None = None, weeks: int = WEEKS) -> list[Week]:
+    """New memberships in each of the last ``weeks`` weeks (oldest first, this week last),
+    by way in (one query)."""
+    starts = _week_starts(at or now(), weeks)
+    return _weeks_from(db.session.scalar(select(_weeks_column(org, starts))), starts)
+
+
 def staff_overview(org: Organization, at: datetime | None = None) -> StaffOverview:
-    """Everything the owners' and managers' Overview shows: six queries at any size."""
+    """Everything the owners' and managers' Overview shows, in three queries at any size:
+    the newest members carrying every figure (the four counts, the funnels and the weeks,
+    as columns of each row), the join requests waiting, and the invitations expiring."""
     at = at or now()
+    figures = _funnel_table(org, at, FUNNEL_WINDOWS)
+    starts = _week_starts(at, WEEKS)
+    carried: list[ColumnElement[Any]] = [*_count_columns(org, at), _weeks_column(org, starts).label("weeks")]
+    rows = db.session.execute(
+        _recent_joins_query(org, LIST_LIMIT).add_columns(*carried, *figures.c).join(figures, true())
+    ).all()
+    # An organization always has its owner; a row to carry the figures is there.
+    first = rows[0] if rows else db.session.execute(select(*carried, *figures.c)).one()
+    offset = 1 if rows else 0
     return StaffOverview(
-        counts=counts(org, at),
+        counts=Counts(*map(int, first[offset:offset + 4])),
         waiting_requests=waiting_requests(org),
         expiring_invitations=expiring_invitations(org, at),
-        recent_joins=recent_joins(org),
-        funnels=funnels(org, at),
-        weeks=joins_per_week(org, at),
+        recent_joins=[row[0] for row in rows],
+        funnels=_funnels_from(first, FUNNEL_WINDOWS),
+        weeks=_weeks_from(first.weeks, starts),
     )
 
 
 def member_overview(org: Organization, user: User, at: datetime | None = None) -> MemberOverview:
     """A member's or collaborator's Overview: their groups (the first few by name), their
     own waiting join request and their open invitations here (none until their address is
-    confirmed, as on the dashboard). Three queries, and one for the invitations' groups."""
+    confirmed, as on the dashboard), with the invitations' groups joined, and whether they
+    manage a group (for the page's "may invite") with their groups: three queries."""
     at = at or now()
-    groups = db.session.scalars(
-        select(Group)
+    rows = db.session.execute(
+        select(Group, policy.manages_a_group(user, org).label("manages"))
         .join(GroupMember, GroupMember.group_id == Group.id)
         .where(Group.org_id == org.id, GroupMember.user_id == user.id)
         .order_by(func.lower(Group.name), Group.id)
         .limit(MEMBER_GROUPS_LIMIT)
     ).all()
+    groups = [row[0] for row in rows]
+    # In no group, one manages none: the page's "may invite" asks no more.
+    policy.remember_manages_a_group(user, org, bool(rows and rows[0].manages))
     join_request = db.session.scalar(
         select(JoinRequest)
+        .options(joinedload(JoinRequest.link))
         .where(JoinRequest.org_id == org.id, JoinRequest.user_id == user.id,
                JoinRequest.status == RequestStatus.PENDING)
         .limit(1)
@@ -259,10 +311,10 @@ def member_overview(org: Organization, user: User, at: datetime | None = None) -
     if user.is_verified:
         invitations = db.session.scalars(
             select(Invitation)
-            .options(selectinload(Invitation.groups))
+            .options(joinedload(Invitation.groups))
             .where(Invitation.org_id == org.id, Invitation.email == user.email,
                    Invitation.status == Status.PENDING, Invitation.expires_at > at)
             .order_by(Invitation.created_at.desc())
             .limit(LIST_LIMIT)
-        ).all()
+        ).unique().all()
     return MemberOverview(groups, join_request, invitations)

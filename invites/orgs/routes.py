@@ -117,7 +117,7 @@ def _member_row_or_redirect(org: Organization, membership: Membership) -> Respon
         response.headers["HX-Redirect"] = url_for("orgs.show", slug=org.slug)
         return response
     return fragment_or_redirect(
-        "orgs/_member_row.html",
+        "orgs/_one_member_row.html",
         url_for("orgs.members", slug=org.slug),
         org=org, m=membership, **_row_context(org),
     )

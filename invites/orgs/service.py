@@ -4,18 +4,20 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections.abc import Sequence
+from typing import Any
 
 from flask_sqlalchemy.pagination import Pagination
-from sqlalchemy import func
-from sqlalchemy.orm import joinedload
+from sqlalchemy import ColumnElement, Select, any_, func
+from sqlalchemy.orm import contains_eager, joinedload, selectinload
 
+from invites import policy
 from invites.accounts.models import User
 from invites.activity.service import record
 from invites.errors import DomainError
 from invites.extensions import db
 from invites.groups.models import Group, GroupMember
 from invites.orgs.models import JoinedVia, Membership, Organization, Plan, Role
-from invites.pagination import paginate
+from invites.pagination import Page, paginate
 
 RESERVED_SLUGS = {"new", "admin", "api", "static", "login", "logout", "register", "join", "o", "orgs"}
 
@@ -94,23 +96,76 @@ def memberships_of(user: User) -> Sequence[Membership]:
 def page_of_members(
     org: Organization, page: int, per_page: int, search: str | None = None
 ) -> Pagination:
-    """Members with their accounts, owners first, then by name; one query per page, read
-    in order from the (org_id, role_order, sort_name, id) index. ``search`` matches as
-    typed: ``%`` and ``_`` are escaped, never wildcards."""
-    query = (
-        db.select(Membership)
-        .options(joinedload(Membership.user, innerjoin=True))
-        .where(Membership.org_id == org.id)
-        .order_by(Membership.role_order, Membership.sort_name, Membership.id)
+    """Members with their accounts, owners first, then by name, read in order from the
+    (org_id, role_order, sort_name, id) index. ``search`` matches inside names, usernames
+    and addresses, as typed: ``%`` and ``_`` are escaped, never wildcards. On PostgreSQL a
+    search takes the shape that is quick for its term (``_search_members``)."""
+    if not search:
+        query = db.select(Membership).options(joinedload(Membership.user, innerjoin=True))
+        return paginate(_in_order(query.where(Membership.org_id == org.id), Membership), page, per_page)
+    term = search.strip().lower()
+    matches = (
+        func.lower(User.name).contains(term, autoescape=True)
+        | func.lower(User.username).contains(term, autoescape=True)
+        | User.email.contains(term, autoescape=True)
     )
-    if search:
-        term = search.strip().lower()
-        query = query.join(Membership.user).where(
-            func.lower(User.name).contains(term, autoescape=True)
-            | func.lower(User.username).contains(term, autoescape=True)
-            | User.email.contains(term, autoescape=True)
-        )
-    return paginate(query, page, per_page)
+    if db.session.get_bind().dialect.name == "postgresql":
+        return _search_members(org, term, matches, page, per_page)
+    # SQLite has no trigram index: reading in order is all there is.
+    return paginate(_matching_in_order(Membership, matches).where(Membership.org_id == org.id), page, per_page)
+
+
+# A term whose trigrams find at most this many accounts is gathered from the indexes.
+FEW_ACCOUNTS = 2_000
+# pg_trgm looks a pattern up by the trigrams in its runs of letters and digits.
+_TRIGRAM = re.compile(r"[^\W_]{3}")
+
+
+def _search_members(
+    org: Organization, term: str, matches: ColumnElement[bool], page: int, per_page: int
+) -> Page:
+    """The page of members matching ``term`` on PostgreSQL, in one of two shapes.
+
+    Reading the members in order stops as soon as it has a page and its count: quick when
+    matches are common, a read of nearly every member when they are rare or come late in
+    the order ("son 99" at 100,000 members: 150 ms). Gathering the matching accounts from
+    the trigram indexes (migration 0012) and sorting their members costs in proportion to
+    their number. So a term whose trigrams find ``FEW_ACCOUNTS`` accounts or fewer, as one
+    bounded count tells, is gathered, and any other is read in order.
+    """
+    members = db.select(Membership).where(Membership.org_id == org.id)
+    if _TRIGRAM.search(term) and _count_up_to(db.select(User.id).where(matches), FEW_ACCOUNTS) <= FEW_ACCOUNTS:
+        return paginate(_gathered(members, matches), page, per_page)
+    return paginate(_matching_in_order(Membership, matches).where(Membership.org_id == org.id), page, per_page)
+
+
+def _in_order(query: Select[tuple[Membership]], member: Any) -> Select[tuple[Membership]]:
+    """``query`` in the Members panel's order: owners first, then by name."""
+    return query.order_by(member.role_order, member.sort_name, member.id)
+
+
+def _matching_in_order(member: Any, matches: ColumnElement[bool]) -> Select[tuple[Membership]]:
+    """``member`` rows (Membership or an alias of it) whose accounts match, in order: the
+    planner reads the order's index and checks each account until it has enough."""
+    query = db.select(member).join(member.user).options(contains_eager(member.user)).where(matches)
+    return _in_order(query, member)
+
+
+def _gathered(members: Select[tuple[Membership]], matches: ColumnElement[bool]) -> Select[tuple[Membership]]:
+    """The ``members`` whose accounts match, looked up from the matching accounts. As an
+    array the planner takes them for a handful and finds each one's membership by
+    ``user_id``; as a join, it read the members in order instead (see above)."""
+    # One CTE, read by the page and by its count alike: the indexes are looked up once.
+    accounts = db.select(User.id).where(matches).cte("matching_accounts")
+    query = members.where(Membership.user_id == any_(func.array(db.select(accounts.c.id).scalar_subquery())))
+    # The 25 accounts of the page, read by id after the sort, not one per match before it.
+    return _in_order(query.options(selectinload(Membership.user)), Membership)
+
+
+def _count_up_to(query: Select[Any], bound: int) -> int:
+    """How many rows ``query`` has, counting to ``bound + 1`` at most."""
+    rows = query.order_by(None).limit(bound + 1).subquery()
+    return db.session.execute(db.select(func.count()).select_from(rows)).scalar_one()
 
 
 def _lock_org(org: Organization) -> None:
@@ -171,6 +226,7 @@ def _remove_membership(org: Organization, membership: Membership) -> None:
         .execution_options(synchronize_session=False)
     )
     db.session.delete(membership)
+    policy.forget_group_entries()  # read for this request, now gone
 
 
 def remove_member(org: Organization, actor: User, membership: Membership) -> None:

@@ -29,7 +29,17 @@ def test_activity_is_paginated_with_a_fixed_number_of_queries(team, count_querie
         names = {entry.actor.name for entry in page.items}  # actors come with the page
     assert len(page.items) == 10 and page.total == 31  # 30 + "created the organization"
     assert names == {"Max Manager", "Mia Member"}
-    assert len(statements) == 2  # the count and the page, actors joined in
+    assert len(statements) == 1  # the page, its bounded count and the actors in one query
+
+
+def test_a_page_past_the_end_is_empty_and_still_counts(team):
+    for n in range(3):
+        record(team.org, team.manager, "test.thing", f"thing {n}")
+    db.session.commit()
+    past = page_of_activity(team.org, 9, 2)
+    assert past.items == [] and past.total == 4 and past.pages == 2
+    first = page_of_activity(team.org, 1, 2)
+    assert len(first.items) == 2 and first.total == 4 and first.total_is_exact
 
 
 def test_activity_panel_answers_htmx_with_its_table(client, team, auth):

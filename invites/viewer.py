@@ -1,0 +1,61 @@
+"""Whoever is asking, and what every page needs of them, read in one query per request.
+
+Every page shows the bell (the account's unread notifications, counted up to the bell's
+limit), and every organization page needs the organization its URL names and the
+viewer's role there. Flask-Login's user loader asks for all of it at once: the account
+through its session row, the bounded unread count, and, when the URL has a ``slug``, the
+organization and the membership's role, outer-joined so that a missing organization or a
+non-member still reads as such. The answers are kept for this request only
+(:func:`invites.orgs.loaders.load_org`, :func:`invites.policy.role_of` and
+:func:`invites.notifications.service.unread_count` read them), so a manager demoted or a
+member removed is refused on their very next request.
+"""
+from __future__ import annotations
+
+from typing import Any
+
+from flask import has_request_context, request
+from sqlalchemy import Select
+
+from invites import policy
+from invites.accounts import sessions
+from invites.accounts.models import User
+from invites.extensions import db
+from invites.notifications import service as notifications
+from invites.orgs import loaders
+from invites.orgs.models import Membership, Organization
+
+
+def load_viewer(cookie_value: str) -> User | None:
+    """Flask-Login's user loader: the account a session cookie opens, or None."""
+    found = sessions.user_query(cookie_value)
+    if found is None:
+        return None
+    user_id = int(cookie_value.partition(":")[0])
+    query: Select[Any] = found.add_columns(notifications.unread_count_query(user_id).scalar_subquery())
+    slug = _slug()
+    if slug is not None:
+        query = (
+            query.add_columns(Organization, Membership.role)
+            .outerjoin(Organization, Organization.slug == slug)
+            .outerjoin(Membership, (Membership.org_id == Organization.id) & (Membership.user_id == User.id))
+        )
+    row = db.session.execute(query).first()
+    if row is None:
+        return None
+    user = sessions.opened(row[0], cookie_value)
+    notifications.remember_unread(user, row[1])
+    if slug is not None:
+        org, role = row[2], row[3]
+        loaders.remember_org(slug, org)
+        if org is not None:
+            policy.remember_role(user, org, role)
+    return user
+
+
+def _slug() -> str | None:
+    """The organization slug in this request's URL, if its route has one."""
+    if not has_request_context() or not request.view_args:
+        return None
+    slug = request.view_args.get("slug")
+    return slug if isinstance(slug, str) else None

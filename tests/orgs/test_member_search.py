@@ -1,0 +1,169 @@
+"""The Members panel's search (issue 17, part 4): inside names, usernames and addresses,
+as typed, in the panel's order, a page at a time; on PostgreSQL from the trigram indexes
+of migration 0012 when a term is rare, and read in order when it is common."""
+import pytest
+from sqlalchemy import insert, text
+
+from invites.accounts.models import User
+from invites.extensions import db
+from invites.orgs import service
+from invites.orgs.models import Membership, Role
+from invites.orgs.service import page_of_members
+
+
+def names(org, search, page=1, per_page=100):
+    return [m.user.name for m in page_of_members(org, page, per_page, search).items]
+
+
+@pytest.fixture
+def people(team, make_user, add_member):
+    """The team, and members whose names and addresses hold the characters to test."""
+    for name, email in [
+        ("Ann_Underscore", "ann_u@example.com"),
+        ("Pat 100% Percent", "pat@example.com"),
+        ("Ada Lovelace", "countess@analytical.example"),
+        ("zoë Zed", "zoe@example.com"),
+    ]:
+        add_member(team.org, make_user(name=name, email=email), Role.MEMBER)
+    return team
+
+
+def test_a_part_of_a_name_finds_its_members(people):
+    assert names(people.org, "love") == ["Ada Lovelace"]
+    # "an" is in Max Manager's and Ann's names, and in Ada's address ("analytical").
+    assert names(people.org, "an") == ["Max Manager", "Ada Lovelace", "Ann_Underscore"]
+
+
+def test_a_part_of_a_username_or_an_address_finds_its_member(people):
+    assert names(people.org, people.manager.username[2:]) == ["Max Manager"]
+    assert names(people.org, "analytical.exam") == ["Ada Lovelace"]
+    assert names(people.org, "countess@") == ["Ada Lovelace"]
+
+
+def test_the_search_ignores_case_and_surrounding_spaces(people):
+    assert names(people.org, "  LOVELACE ") == ["Ada Lovelace"]
+    assert names(people.org, "COUNTESS") == ["Ada Lovelace"]
+    assert names(people.org, "ZOË") == ["zoë Zed"]
+
+
+@pytest.mark.parametrize("search, expected", [
+    ("_", ["Ann_Underscore"]),
+    ("n_u", ["Ann_Underscore"]),
+    ("%", ["Pat 100% Percent"]),
+    ("100%", ["Pat 100% Percent"]),
+    ("0% p", ["Pat 100% Percent"]),
+    ("a%e", []),       # a wildcard would match "Ada Lovelace", "Max Manager", ...
+    ("an_", []),       # a wildcard would match "Ann", "Manager"
+    ("___", []),
+    ("%%%", []),
+])
+def test_percent_and_underscore_match_only_themselves(people, search, expected):
+    assert names(people.org, search) == expected
+
+
+def test_matches_keep_the_panel_order_owners_first_then_by_name(people):
+    assert names(people.org, "e") == [
+        "Olivia Owner", "Max Manager", "Ada Lovelace", "Ann_Underscore", "Mia Member",
+        "Pat 100% Percent", "zoë Zed", "Cole Collaborator",
+    ]
+    assert names(people.org, "e") == [n for n in names(people.org, None) if n in names(people.org, "e")]
+
+
+def test_the_search_pages_through_the_matches(people):
+    everyone = names(people.org, "example")
+    first = page_of_members(people.org, 1, 3, "example")
+    second = page_of_members(people.org, 2, 3, "example")
+    last = page_of_members(people.org, 3, 3, "example")
+    assert [m.user.name for m in first.items + second.items + last.items] == everyone
+    assert len(everyone) == 8 and first.total == 8 and first.pages == 3
+    assert page_of_members(people.org, 4, 3, "example").items == []
+
+
+def test_an_outsider_is_never_found(people):
+    assert names(people.org, "otto") == []
+    assert names(people.org, "outsider") == []
+
+
+def test_nothing_matches_nothing(people):
+    assert names(people.org, "zz-nomatch") == []
+    assert page_of_members(people.org, 1, 25, "zz-nomatch").total == 0
+
+
+# ---- PostgreSQL: the trigram indexes and the two shapes of the search ---------------------
+
+TRIGRAM_INDEXES = {
+    "ix_users_lower_name_trgm": "lower((name)::text) gin_trgm_ops",
+    "ix_users_lower_username_trgm": "lower((username)::text) gin_trgm_ops",
+    "ix_users_email_trgm": "email gin_trgm_ops",
+}
+
+
+def add_crowd(team, size):
+    """``size`` more members, named like the bench's ("Person i", "p{i}", "p{i}@crowd.test"),
+    and fresh statistics, so the planner weighs the indexes as it would at that size."""
+    owner = team.owner
+    users = db.session.execute(insert(User).returning(User.id), [
+        {"name": f"Person {i}", "username": f"p{i}", "email": f"p{i}@crowd.test",
+         "password_hash": owner.password_hash} for i in range(size)
+    ]).scalars().all()
+    db.session.execute(insert(Membership), [
+        {"org_id": team.org.id, "user_id": u, "role": Role.MEMBER, "role_order": 2,
+         "sort_name": f"person {i}"} for i, u in enumerate(users)
+    ])
+    db.session.commit()
+    # What autovacuum does on a live server: the rows just added move from the GIN
+    # indexes' pending lists into the indexes proper, and the statistics are fresh.
+    for name in TRIGRAM_INDEXES:
+        db.session.execute(text("SELECT gin_clean_pending_list(:name)"), {"name": name})
+    db.session.execute(text("ANALYZE users"))
+    db.session.execute(text("ANALYZE memberships"))
+    db.session.commit()
+    return team
+
+
+@pytest.fixture
+def crowd(team):
+    return add_crowd(team, 3_000)
+
+
+@pytest.mark.postgres_only
+def test_the_migration_builds_the_trigram_indexes_on_the_searched_expressions(app):
+    rows = db.session.execute(text(
+        "SELECT indexname, indexdef FROM pg_indexes WHERE tablename = 'users' AND indexname LIKE '%trgm'"
+    )).all()
+    assert {name for name, _ in rows} == set(TRIGRAM_INDEXES)
+    for name, definition in rows:
+        assert "USING gin" in definition and definition.endswith(f"({TRIGRAM_INDEXES[name]})")
+
+
+@pytest.mark.postgres_only
+def test_a_rare_term_is_looked_up_in_the_trigram_indexes(team):
+    crowd = add_crowd(team, 10_000)  # on fewer rows, reading them all costs less
+    statements = []
+    from sqlalchemy import event
+
+    def keep(conn, cursor, statement, parameters, context, executemany):
+        statements.append((statement, parameters))
+
+    event.listen(db.engine, "before_cursor_execute", keep)
+    try:
+        assert names(crowd.org, "son 4242") == ["Person 4242"]
+    finally:
+        event.remove(db.engine, "before_cursor_execute", keep)
+    page_query = next(s for s in statements if "matching_accounts" in s[0])
+    cursor = db.session.connection().connection.driver_connection.cursor()
+    cursor.execute("EXPLAIN " + page_query[0], page_query[1])
+    plan = "\n".join(line for (line,) in cursor.fetchall())
+    assert "Bitmap Index Scan on ix_users_lower_name_trgm" in plan, plan
+    assert "Seq Scan on users" not in plan, plan
+
+
+@pytest.mark.postgres_only
+@pytest.mark.parametrize("search", ["son 42", "son 1", "4242", "son", "p1", "@crowd", "1%", "n_1", "zz-nomatch"])
+def test_both_shapes_of_the_search_answer_the_same(crowd, monkeypatch, search):
+    gathered = [page_of_members(crowd.org, page, 25, search) for page in (1, 2)]
+    monkeypatch.setattr(service, "FEW_ACCOUNTS", -1)  # every term read in order
+    in_order = [page_of_members(crowd.org, page, 25, search) for page in (1, 2)]
+    for a, b in zip(gathered, in_order):
+        assert [m.id for m in a.items] == [m.id for m in b.items]
+        assert (a.total, a.total_is_exact) == (b.total, b.total_is_exact)
