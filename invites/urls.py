@@ -10,8 +10,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import current_app, url_for
-from flask.globals import _cv_app, _cv_request
+from flask import current_app, g, has_app_context, has_request_context, request, url_for
+
+try:  # Flask 3.0-3.1's context variables: a lookup without the proxies' cost
+    from flask.globals import _cv_app, _cv_request
+except ImportError:  # pragma: no cover - a Flask that changed them: the public proxies
+    _cv_app = _cv_request = None  # type: ignore[assignment]
 from werkzeug.routing import BuildError, IntegerConverter
 
 # Where a row's id goes while the template is built: the same number of digits each, so
@@ -60,14 +64,19 @@ def _templates() -> dict[tuple[object, ...], str | None] | None:
 
     Read through Flask's context variables rather than the ``g`` and ``request`` proxies:
     a page asks a hundred times, and each proxy costs more than the rest of the lookup."""
-    app_context = _cv_app.get(None)
-    if app_context is None:
-        return None
-    kept = app_context.g.__dict__.get(_KEPT_IN_G)
-    request_context = _cv_request.get(None)
+    if _cv_app is None:
+        if not has_app_context():
+            return None
+        where, request_context = g, (request._get_current_object() if has_request_context() else None)
+    else:
+        app_context = _cv_app.get(None)
+        if app_context is None:
+            return None
+        where, request_context = app_context.g, _cv_request.get(None)
+    kept = where.__dict__.get(_KEPT_IN_G)
     if kept is None or kept[0] is not request_context:
         kept = (request_context, {})
-        setattr(app_context.g, _KEPT_IN_G, kept)
+        setattr(where, _KEPT_IN_G, kept)
     templates: dict[tuple[object, ...], str | None] = kept[1]
     return templates
 
