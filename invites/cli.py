@@ -188,3 +188,17 @@ def register_commands(app: Flask) -> None:
             raise click.ClickException(error.message) from error
         db.session.commit()
         click.echo(f"{org.name} is now on the {plan} plan.")
+
+    @app.cli.command("send-reminders")
+    @click.option("--limit", type=click.IntRange(min=1), default=None, help="Send at most this many.")
+    def send_reminders_command(limit: int | None) -> None:
+        """Mail the invitation reminders that are due (run it from cron every few minutes;
+        several machines at once never send one twice)."""
+        from invites.invitations.reminders import send_due_reminders
+
+        run = send_due_reminders(limit=limit)
+        click.echo(f"Reminders sent: {run.sent}; passed over (answered, expired or not delivered): {run.skipped}.")
+        for email, reason in run.failed.items():
+            click.echo(f"Not delivered, tried again next run: {email}: {reason}", err=True)
+        if run.failed:
+            raise SystemExit(1)

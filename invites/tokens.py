@@ -49,6 +49,11 @@ class TokenHolder:
         self.token_hash = hash_token(token)
         return token
 
+    @classmethod
+    def token_clause(cls, hashed: str) -> sa.ColumnElement[bool]:
+        """Which row a token's hash opens (:func:`find_by_token`)."""
+        return cls.token_hash == hashed
+
 
 class ShareableTokenHolder(TokenHolder):
     """A link shown again to those who manage it: the token is also kept encrypted,
@@ -133,5 +138,5 @@ def find_by_token(model: type[Holder], token: str | None, *options: ORMOption) -
     if not token or len(token) > 200:
         return None
     return db.session.scalar(
-        db.select(model).options(*options).where(model.token_hash == hash_token(token))
+        db.select(model).options(*options).where(model.token_clause(hash_token(token)))
     )

@@ -99,6 +99,7 @@ def accept_invitation(invitation: Invitation, user: User, by_link: bool = False)
         return db.session.scalar(db.select(Membership).filter_by(org_id=org.id, user_id=user.id))
     check_may_answer(invitation, user, by_link)
     invitation.status = Status.ACCEPTED
+    invitation.stop_reminders()
     invitation.accepted_user_id = user.id
     invitation.responded_at = now()
     groups = f" and joined {', '.join(g.name for g in invitation.groups)}" if invitation.groups else ""
@@ -122,6 +123,7 @@ def decline_invitation(invitation: Invitation, user: User | None = None, by_link
     invitation = lock_invitation(invitation)
     check_may_answer(invitation, user, by_link)
     invitation.status = Status.DECLINED
+    invitation.stop_reminders()
     invitation.responded_at = now()
     who = user.name if user is not None else invitation.email
     record(invitation.org, user, "invitation.declined",

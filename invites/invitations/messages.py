@@ -38,13 +38,18 @@ def one_line(text: str | None, limit: int = ABOUT_LENGTH) -> str:
     return line if len(line) <= limit else line[: limit - 1].rstrip() + "…"
 
 
-def invitation_message(org: Organization, invitation: Invitation, token: str) -> Message:
-    """The email of one invitation, exactly as the preview shows it."""
+def invitation_message(
+    org: Organization, invitation: Invitation, token: str, reminder_until: str | None = None
+) -> Message:
+    """The email of one invitation, exactly as the preview shows it. ``reminder_until``
+    ("in 2 days") makes it the reminder before expiry: the same terms, said again."""
     inviter = invitation.inviter
+    subject = invitation_subject(org, inviter)
     return build_message(
         invitation.email,
-        invitation_subject(org, inviter),
+        f"Reminder: {subject}"[:200] if reminder_until else subject,
         "invitation",
+        reminder_until=reminder_until,
         org=org,
         inviter=inviter,
         role_label=invitation.role_label,

@@ -3,6 +3,8 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
+from sqlalchemy import ColumnElement
+
 from invites.clock import now
 from invites.extensions import Model, db
 from invites.orgs.models import Role
@@ -38,6 +40,25 @@ invitation_groups = db.Table(
 )
 
 
+def next_reminder(
+    sent_at: datetime, expires_at: datetime, days_before: int | None, halfway: bool,
+    after: datetime,
+) -> datetime | None:
+    """When the next reminder of an invitation sent at ``sent_at`` and expiring at
+    ``expires_at`` is due, the last one having gone out at ``after``: halfway through its
+    life (when ``halfway``), then ``days_before`` days before expiry (when set), each only
+    if it falls after ``after`` and while the invitation is still open. None: no more."""
+    times = []
+    final = expires_at - timedelta(days=days_before) if days_before else None
+    if halfway:
+        middle = sent_at + (expires_at - sent_at) / 2
+        if final is None or middle < final:
+            times.append(middle)
+    if final is not None:
+        times.append(final)
+    return next((t for t in times if after < t < expires_at), None)
+
+
 class Invitation(TokenHolder, Model):
     __tablename__ = "invitations"
 
@@ -60,6 +81,11 @@ class Invitation(TokenHolder, Model):
     created_at = db.Column(db.DateTime, nullable=False, default=now)
     # Bumped on every change: the panel polls for it to refresh rows without a reload.
     updated_at = db.Column(db.DateTime, nullable=False, default=now, onupdate=now)
+    # Reminders (issue 18, ``invitations/reminders.py``): when the next is due (None: none
+    # is), when the last went out, and the hash of the second link token it carried.
+    remind_at = db.Column(db.DateTime, nullable=True)
+    reminded_at = db.Column(db.DateTime, nullable=True)
+    reminder_token_hash = db.Column(db.String(64), nullable=True)
 
     org = db.relationship("Organization")
     inviter = db.relationship("User", foreign_keys=[inviter_id])
@@ -78,6 +104,12 @@ class Invitation(TokenHolder, Model):
         db.Index("ix_invitations_org_updated", "org_id", "updated_at"),
         db.Index("ix_invitations_email_status", "email", "status"),
         db.Index("ix_invitations_import", "import_id"),
+        db.Index("ix_invitations_remind_at", "remind_at"),
+        db.Index(
+            "ix_invitations_pending_expiry", "org_id", "expires_at",
+            sqlite_where=db.text("status = 'pending'"), postgresql_where=db.text("status = 'pending'"),
+        ),
+        db.Index("uq_invitations_reminder_token_hash", "reminder_token_hash", unique=True),
         db.CheckConstraint(
             "status in ('pending', 'accepted', 'declined', 'cancelled')", name="status"
         ),
@@ -86,11 +118,26 @@ class Invitation(TokenHolder, Model):
         ),
     )
 
-    def renew(self, lifetime_days: int) -> str:
-        """A fresh token and expiry; any earlier link stops working. Returns the token."""
+    def renew(self, lifetime_days: int, remind_days_before: int | None = None,
+              remind_halfway: bool = False) -> str:
+        """A fresh token and expiry; any earlier link (a reminder's too) stops working, and
+        the reminders start over from the new expiry. Returns the token."""
         token = self.issue_token()
-        self.expires_at = now() + timedelta(days=lifetime_days)
+        at = now()
+        self.expires_at = at + timedelta(days=lifetime_days)
+        self.reminder_token_hash = None
+        self.reminded_at = None
+        self.remind_at = next_reminder(at, self.expires_at, remind_days_before, remind_halfway, after=at)
         return token
+
+    def stop_reminders(self) -> None:
+        """Answered or cancelled: no reminder is due any more."""
+        self.remind_at = None
+
+    @classmethod
+    def token_clause(cls, hashed: str) -> ColumnElement[bool]:
+        """The first mail's link, or the latest reminder's."""
+        return (cls.token_hash == hashed) | (cls.reminder_token_hash == hashed)
 
     def is_expired(self, at: datetime | None = None) -> bool:
         return self.status == Status.PENDING and self.expires_at <= (at or now())

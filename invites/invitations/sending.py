@@ -163,7 +163,7 @@ def issue_invitations(
         invitation.inviter = inviter
         if import_id is not None:
             invitation.import_id = import_id
-        issued.append((issue, kind, invitation, invitation.renew(org.invitation_lifetime_days)))
+        issued.append((issue, kind, invitation, invitation.renew(org.invitation_lifetime_days, org.reminder_days_before, org.reminder_halfway)))
     db.session.flush()
     outcomes = []
     for issue, kind, invitation, token in issued:
@@ -299,7 +299,7 @@ def resend_invitation(
     if not invitation.may_resend:
         raise DomainError(f"This invitation was {invitation.status_label.lower()}; it cannot be resent.")
     quota.charge(org, actor, 1)
-    token = invitation.renew(org.invitation_lifetime_days)
+    token = invitation.renew(org.invitation_lifetime_days, org.reminder_days_before, org.reminder_halfway)
     invitation.inviter = invitation.inviter or actor
     _after_issue(org, actor, invitation, "resent", find_user_by_email(invitation.email))
     commit()
@@ -315,5 +315,6 @@ def cancel_invitation(org: Organization, actor: User, invitation: Invitation) ->
     if not invitation.may_cancel:
         raise DomainError(f"This invitation was {invitation.status_label.lower()}; it cannot be cancelled.")
     invitation.status = Status.CANCELLED
+    invitation.stop_reminders()
     invitation.responded_at = now()
     record(org, actor, "invitation.cancelled", f"cancelled the invitation of {invitation.email}", invitation)

@@ -34,3 +34,12 @@ class PermissionsForm(FlaskForm):
         "Invitations expire after (days)",
         validators=[DataRequired(), NumberRange(min=1, max=365)],
     )
+    reminder_days_before = SelectField(
+        "Remind invitees who have not answered",
+        choices=choices([(0, "No reminders"), (1, "1 day before the invitation expires")]
+                        + [(days, f"{days} days before the invitation expires") for days in (2, 3, 5, 7)]),
+        coerce=int,
+        description="One reminder email (and a notification, for people with an account), with a fresh link. "
+                    "Answering, cancelling or resending stops it.",
+    )
+    reminder_halfway = BooleanField("Also remind them halfway through the invitation's life")

@@ -74,6 +74,10 @@ class Organization(Model):
     managers_may_add_people = db.Column(db.Boolean, nullable=False, default=False)
     members_may_add_people = db.Column(db.Boolean, nullable=False, default=False)
     invitation_lifetime_days = db.Column(db.Integer, nullable=False, default=14)
+    # Reminders (issue 18): this many days before an invitation expires (None: no
+    # reminders), and optionally halfway through its life too. ``flask send-reminders``.
+    reminder_days_before = db.Column(db.Integer, nullable=True, default=2, server_default="2")
+    reminder_halfway = db.Column(db.Boolean, nullable=False, default=False, server_default=db.false())
     require_group_on_invite = db.Column(db.Boolean, nullable=False, default=False)
     # F7: the invitation email's opening paragraph. The subject is never free text: it
     # always names the inviter and the organization (security review F4).

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import ColumnElement, ScalarSelect, Select, String, Subquery, and_, case, cast, func, literal, or_, select, true
+from sqlalchemy import ColumnElement, ScalarSelect, Select, String, and_, case, cast, func, literal, or_, select
 from sqlalchemy.orm import joinedload
 
 from invites import policy
@@ -178,30 +178,40 @@ def recent_joins(org: Organization, limit: int = LIST_LIMIT) -> Sequence[Members
     return db.session.scalars(_recent_joins_query(org, limit)).all()
 
 
-def _funnel_table(org: Organization, at: datetime, windows: Sequence[int]) -> Subquery:
-    """One row: for each window of days and each outcome, how many invitations created in
-    the window have that shown status (a pending one past its expiry counts as expired),
-    in one pass over the longest window."""
+def _funnel_column(org: Organization, at: datetime, windows: Sequence[int]) -> ScalarSelect[str | None]:
+    """For each shown status (a pending invitation past its expiry counts as expired), how
+    many invitations created in each window of days have it: one GROUP BY over the longest
+    window, as one string of ``"<status>:<count in window 1>:<count in window 2>…"`` cells
+    joined by commas (a scalar, so it rides along with another query)."""
     shown = case(
         (and_(Invitation.status == Status.PENDING, Invitation.expires_at <= at), Status.EXPIRED),
         else_=Invitation.status,
     )
-    starts = {days: at - timedelta(days=days) for days in windows}
-    return (
-        select(*[
-            func.coalesce(func.sum(case((and_(Invitation.created_at >= start, shown == status), 1), else_=0)), 0)
-            .label(f"funnel_{days}_{status}")
-            for days, start in starts.items() for status in OUTCOMES
+    starts = [at - timedelta(days=days) for days in windows]
+    grouped = (
+        select(shown.label("shown"), *[
+            func.sum(case((Invitation.created_at >= start, 1), else_=0)).label(f"in_{n}")
+            for n, start in enumerate(starts)
         ])
-        .where(Invitation.org_id == org.id, Invitation.created_at >= min(starts.values()))
+        .where(Invitation.org_id == org.id, Invitation.created_at >= min(starts))
+        .group_by(shown)
         .subquery("funnels")
     )
+    cell: ColumnElement[Any] = grouped.c.shown
+    for n in range(len(starts)):
+        cell = cell + ":" + cast(grouped.c[f"in_{n}"], String)
+    return select(func.aggregate_strings(cell, ",")).select_from(grouped).scalar_subquery()
 
 
-def _funnels_from(row: Any, windows: Sequence[int]) -> list[Funnel]:
+def _funnels_from(cells: str | None, windows: Sequence[int]) -> list[Funnel]:
+    counts = {status: [0] * len(windows) for status in OUTCOMES}
+    for cell in filter(None, (cells or "").split(",")):
+        status, *numbers = cell.split(":")
+        if status in counts:
+            counts[status] = [int(number) for number in numbers]
     result = []
-    for days in windows:
-        outcomes = {status: int(getattr(row, f"funnel_{days}_{status}") or 0) for status in OUTCOMES}
+    for index, days in enumerate(windows):
+        outcomes = {status: counts[status][index] for status in OUTCOMES}
         result.append(Funnel(days, sum(outcomes.values()), outcomes))
     return result
 
@@ -210,8 +220,7 @@ def funnels(
     org: Organization, at: datetime | None = None, windows: Sequence[int] = FUNNEL_WINDOWS
 ) -> list[Funnel]:
     """For each window of days, the invitations created in it by shown status (one query)."""
-    table = _funnel_table(org, at or now(), windows)
-    return _funnels_from(db.session.execute(select(*table.c)).one(), windows)
+    return _funnels_from(db.session.scalar(select(_funnel_column(org, at or now(), windows))), windows)
 
 
 def week_start(at: datetime) -> datetime:
@@ -263,23 +272,23 @@ def joins_per_week(org: Organization, at: datetime | None = None, weeks: int = W
 def staff_overview(org: Organization, at: datetime | None = None) -> StaffOverview:
     """Everything the owners' and managers' Overview shows, in three queries at any size:
     the newest members carrying every figure (the four counts, the funnels and the weeks,
-    as columns of each row), the join requests waiting, and the invitations expiring."""
+    as scalar columns, which PostgreSQL reads once for all the rows), the join requests waiting, and the invitations expiring."""
     at = at or now()
-    figures = _funnel_table(org, at, FUNNEL_WINDOWS)
     starts = _week_starts(at, WEEKS)
-    carried: list[ColumnElement[Any]] = [*_count_columns(org, at), _weeks_column(org, starts).label("weeks")]
-    rows = db.session.execute(
-        _recent_joins_query(org, LIST_LIMIT).add_columns(*carried, *figures.c).join(figures, true())
-    ).all()
+    carried: list[ColumnElement[Any]] = [
+        *_count_columns(org, at), _weeks_column(org, starts).label("weeks"),
+        _funnel_column(org, at, FUNNEL_WINDOWS).label("funnels"),
+    ]
+    rows = db.session.execute(_recent_joins_query(org, LIST_LIMIT).add_columns(*carried)).all()
     # An organization always has its owner; a row to carry the figures is there.
-    first = rows[0] if rows else db.session.execute(select(*carried, *figures.c)).one()
+    first = rows[0] if rows else db.session.execute(select(*carried)).one()
     offset = 1 if rows else 0
     return StaffOverview(
         counts=Counts(*map(int, first[offset:offset + 4])),
         waiting_requests=waiting_requests(org),
         expiring_invitations=expiring_invitations(org, at),
         recent_joins=[row[0] for row in rows],
-        funnels=_funnels_from(first, FUNNEL_WINDOWS),
+        funnels=_funnels_from(first.funnels, FUNNEL_WINDOWS),
         weeks=_weeks_from(first.weeks, starts),
     )
 

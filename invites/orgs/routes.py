@@ -171,7 +171,7 @@ def leave(slug: str) -> ResponseReturnValue:
 @login_required
 def permissions(slug: str) -> ResponseReturnValue:
     org = load_org_for(slug, "settings.edit")
-    form = PermissionsForm(obj=org)
+    form = PermissionsForm(obj=org, reminder_days_before=org.reminder_days_before or 0)
     if form.validate_on_submit():
         with attempt(form) as done:
             changes = service.update_permissions(
@@ -180,6 +180,8 @@ def permissions(slug: str) -> ResponseReturnValue:
                 members_may_add_people=form.members_may_add_people.data,
                 require_group_on_invite=form.require_group_on_invite.data,
                 invitation_lifetime_days=form.invitation_lifetime_days.data,
+                reminder_days_before=form.reminder_days_before.data or None,
+                reminder_halfway=form.reminder_halfway.data,
             )
         if done:
             flash("Permissions saved." if changes else "Nothing changed.", "success")

@@ -16,6 +16,7 @@ from invites.activity.service import record
 from invites.errors import DomainError
 from invites.extensions import db
 from invites.groups.models import Group, GroupMember
+from invites.invitations.reminders import reschedule as reschedule_reminders
 from invites.orgs.models import JoinedVia, Membership, Organization, Plan, Role
 from invites.pagination import Page, paginate
 
@@ -250,23 +251,33 @@ def leave_organization(org: Organization, membership: Membership) -> None:
 def update_permissions(
     org: Organization, actor: User, *, managers_may_add_people: bool, members_may_add_people: bool,
     require_group_on_invite: bool, invitation_lifetime_days: int,
+    reminder_days_before: int | None = None, reminder_halfway: bool = False,
 ) -> list[str]:
     """Change the "who may add new people" switches and invitation settings (F5); returns
-    the changes recorded. Refuses a lifetime outside 1–365 days."""
+    the changes recorded. Refuses a lifetime outside 1–365 days and reminders outside 1–30
+    days before expiry. A changed reminder setting reschedules the open invitations'
+    reminders."""
     labels = {
         "managers_may_add_people": "managers may add new people",
         "members_may_add_people": "members may add new people",
         "require_group_on_invite": "invitations require a group",
         "invitation_lifetime_days": "invitation lifetime (days)",
+        "reminder_days_before": "reminder (days before expiry)",
+        "reminder_halfway": "reminder halfway",
     }
-    new_values = {
+    days_before = int(reminder_days_before) if reminder_days_before else None
+    if not 1 <= int(invitation_lifetime_days) <= 365:
+        raise DomainError("Choose between 1 and 365 days.", "invitation_lifetime_days")
+    if days_before is not None and not 1 <= days_before <= 30:
+        raise DomainError("Choose between 1 and 30 days, or no reminders.", "reminder_days_before")
+    new_values: dict[str, object] = {
         "managers_may_add_people": bool(managers_may_add_people),
         "members_may_add_people": bool(members_may_add_people),
         "require_group_on_invite": bool(require_group_on_invite),
         "invitation_lifetime_days": int(invitation_lifetime_days),
+        "reminder_days_before": days_before,
+        "reminder_halfway": bool(reminder_halfway),
     }
-    if not 1 <= new_values["invitation_lifetime_days"] <= 365:
-        raise DomainError("Choose between 1 and 365 days.", "invitation_lifetime_days")
     changes = []
     for key, value in new_values.items():
         old = getattr(org, key)
@@ -275,13 +286,15 @@ def update_permissions(
             changes.append(f"{labels[key]}: {_show(old)} → {_show(value)}")
     if changes:
         record(org, actor, "settings.changed", "changed settings: " + "; ".join(changes), org)
+    if any(label.startswith("reminder") for label in changes):
+        reschedule_reminders(org)
     return changes
 
 
 def _show(value: object) -> str:
     if isinstance(value, bool):
         return "on" if value else "off"
-    return str(value)
+    return "none" if value is None else str(value)
 
 
 def set_plan(org: Organization, plan: str) -> Organization:
