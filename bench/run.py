@@ -741,6 +741,14 @@ def main(argv=None):
         print(f"smtplib.send_message, same messages     {as_messages:>7.2f} s   ratio {send / as_messages:.2f}x")
         print(f"smtplib.sendmail, their finished bytes  {as_bytes:>7.2f} s   ratio {send / as_bytes:.2f}x")
 
+        from bench.reminders import measure_reminders
+
+        sent, seconds, plain, first, overall = measure_reminders(url, world, make_app, smtp_server_process)
+        print(f"\nReminders: flask send-reminders over {sent + 100:,} due invitations (one transaction each)")
+        print(f"send-reminders                          {sent / seconds:>7.0f} messages/s")
+        print(f"smtplib.send_message, same messages     {sent / plain:>7.0f} messages/s   ratio {seconds / plain:.2f}x")
+        print(f"SQL queries per reminder: {first:.1f} over the first 100, {overall:.1f} over the rest")
+
         peak = measure_memory(url)
         print(f"\nMemory: peak RSS of the worker that ran a 500-row import: {peak:.0f} MB")
     report_spreadsheets()
