@@ -32,12 +32,14 @@ Run with ``-s`` to see the one-line summary printed by the last test.
 import io
 import traceback
 from dataclasses import dataclass
+from datetime import timedelta
 from types import SimpleNamespace
 
 import pytest
 from flask import g, request_started
 from flask_login import current_user
 
+from invites import clock
 from invites.accounts.service import verification_token
 from invites.extensions import db
 from invites.groups.models import GroupMember, JoinMethod
@@ -88,6 +90,12 @@ LEARNERS_CSV = b"email,groups,first name,last name\nnew.learner@example.com,Trai
 
 def _upload(world):
     return {"file": (io.BytesIO(LEARNERS_CSV), "learners.csv")}
+
+
+def _edit(role, *group_ids, days=20):
+    """An edit of an invitation: ``role``, these groups, a last day ``days`` ahead."""
+    return {"role": role, "groups": [str(gid) for gid in group_ids],
+            "expires_on": (clock.now() + timedelta(days=days)).date().isoformat()}
 
 
 def _add_mia_to_group(world):
@@ -142,6 +150,9 @@ TABLE = {
               "password": PASSWORD, "confirm": PASSWORD},
         session=True,
     ),
+    # "Ask for a new invitation" (issue 18) is for dead invitations; this one is open, so
+    # every account is sent back to its page and nothing is written.
+    ("/i/<token>/ask", "POST"): R(LOGIN, 302, 302, 302, 302, 302, 302),
     # "Use another account": logs out, then the login page.
     ("/i/<token>/switch", "POST"): R(LOGIN, LOGIN, LOGIN, LOGIN, LOGIN, LOGIN, LOGIN, session=True),
     # Answering from the bell or the dashboard: only invitations sent to one's own address.
@@ -157,6 +168,8 @@ TABLE = {
     # nothing is used; other accounts join.
     ("/l/<token>", "GET"): R(200, 200, 200, 200, 200, 200, 200),
     ("/l/<token>/join", "POST"): R(LOGIN, C(302), 302, 302, 302, 302, C(302)),
+    # "Ask for a new invitation" is for expired or used-up links; this one works: back to it.
+    ("/l/<token>/ask", "POST"): R(LOGIN, 302, 302, 302, 302, 302, 302),
 
     ("/login", "GET"): R(200, 302, 302, 302, 302, 302, 302),
     ("/login", "POST"): R(
@@ -241,6 +254,13 @@ TABLE = {
     ),
     ("/o/<slug>/invitations/<int:invitation_id>/cancel", "POST"): R(
         LOGIN, 404, 403, 403, C(302), C(302), 404, data=CONFIRMED,
+    ),
+    # Editing a pending invitation (issue 18): the staff; a plain GET of the row goes back
+    # to the panel (htmx gets the row). The world's invitation is Member, in no group.
+    ("/o/<slug>/invitations/<int:invitation_id>", "GET"): R(LOGIN, 404, 403, 403, 302, 302, 404),
+    ("/o/<slug>/invitations/<int:invitation_id>/edit", "GET"): R(LOGIN, 404, 403, 403, 200, 200, 404),
+    ("/o/<slug>/invitations/<int:invitation_id>/edit", "POST"): R(
+        LOGIN, 404, 403, 403, C(302), C(302), 404, data=lambda world: _edit(Role.MANAGER),
     ),
     # "people.invite": staff; a member only when managing a group (Mia does not).
     ("/o/<slug>/invitations/new", "GET"): R(LOGIN, 404, 403, 403, 200, 200, 404),
@@ -657,8 +677,10 @@ UNKNOWN_TOKEN_ROWS = [
     ("/i/<token>/decline", "POST", {}, 404, 404),
     ("/i/<token>/register", "GET", None, 404, 404),
     ("/i/<token>/register", "POST", {}, 404, 404),
+    ("/i/<token>/ask", "POST", {}, 404, 404),
     ("/l/<token>", "GET", None, 404, 404),
     ("/l/<token>/join", "POST", {}, LOGIN, 404),
+    ("/l/<token>/ask", "POST", {}, 404, 404),
     ("/r/<token>", "GET", None, 404, 404),
     ("/r/<token>", "POST", {"message": "Let me in"}, LOGIN, 404),
     # A form error on an unknown link: the error page needed the link (it was a 500).
@@ -739,6 +761,25 @@ GROUP_TABLE = [
     ("POST", "/o/{slug}/invitations/{no_group}/cancel", CONFIRMED, G(403, 403, 403, 403, 404, C(302))),
     ("POST", "/o/{slug}/invitations/{as_manager}/cancel?from_group={trainers}", CONFIRMED,
      G(403, 403, 403, 403, 404, C(302))),
+    # Editing (issue 18): a group's manager edits an invitation they manage within their
+    # group and Member; raising it to Manager, adding a group they do not manage, or
+    # leaving no group is refused (422, nothing changed). The staff may do all of it.
+    ("GET", "/o/{slug}/invitations/{trainers_only}/edit?from_group={trainers}", None,
+     G(200, 403, 403, 403, 404, 200)),
+    ("GET", "/o/{slug}/invitations/{trainers_only}?from_group={trainers}", None,
+     G(302, 403, 403, 403, 404, 302)),
+    ("POST", "/o/{slug}/invitations/{trainers_only}/edit?from_group={trainers}",
+     lambda values: _edit(Role.COLLABORATOR, values["trainers"]), G(C(302), 403, 403, 403, 404, C(302))),
+    ("POST", "/o/{slug}/invitations/{trainers_only}/edit?from_group={trainers}",
+     lambda values: _edit(Role.MANAGER, values["trainers"]), G(422, 403, 403, 403, 404, C(302))),
+    ("POST", "/o/{slug}/invitations/{trainers_only}/edit?from_group={trainers}",
+     lambda values: _edit(Role.MEMBER, values["trainers"], values["coaches"]), G(422, 403, 403, 403, 404, C(302))),
+    ("POST", "/o/{slug}/invitations/{trainers_only}/edit?from_group={trainers}",
+     lambda values: _edit(Role.MEMBER), G(422, 403, 403, 403, 404, C(302))),
+    ("POST", "/o/{slug}/invitations/{both_groups}/edit", lambda values: _edit(Role.MEMBER, values["trainers"]),
+     G(403, 403, 403, 403, 404, C(302))),
+    ("POST", "/o/{slug}/invitations/{as_manager}/edit?from_group={trainers}",
+     lambda values: _edit(Role.MEMBER, values["trainers"]), G(403, 403, 403, 403, 404, C(302))),
     # Another organization's group as the way back: 404 before anything happens.
     ("POST", "/o/{slug}/invitations/{trainers_only}/cancel?from_group={rival_group}", CONFIRMED,
      G(404, 404, 404, 404, 404, 404)),

@@ -1,8 +1,9 @@
-"""Email invitations: the "Invite Member" form and the invitation email settings."""
+"""Email invitations: the "Invite Member" form, editing a pending invitation, and the
+invitation email settings."""
 from __future__ import annotations
 
 from flask_wtf import FlaskForm
-from wtforms import SelectField, SelectMultipleField, TextAreaField
+from wtforms import DateField, SelectField, SelectMultipleField, TextAreaField
 from wtforms.validators import DataRequired, Length, Optional
 from wtforms.widgets import CheckboxInput, ListWidget
 
@@ -26,6 +27,21 @@ class InviteForm(FlaskForm):
     )
     message = TextAreaField(
         "Personal message (optional)", validators=[Optional(), Length(max=MAX_MESSAGE)]
+    )
+
+
+class EditInvitationForm(FlaskForm):
+    """Editing a pending invitation (issue 18). Role and group choices are set per request
+    from the policy, as for :class:`InviteForm`."""
+
+    role = SelectField("Role")
+    groups = SelectMultipleField(
+        "Groups", coerce=int,
+        widget=ListWidget(prefix_label=False), option_widget=CheckboxInput(),
+    )
+    expires_on = DateField(
+        "Last day to answer", validators=[DataRequired(message="Pick the last day to answer.")],
+        description="The invitation can be answered until the end of this day (UTC).",
     )
 
 

@@ -12,6 +12,7 @@ from flask_login import current_user
 from sqlalchemy.exc import IntegrityError
 from werkzeug.wrappers import Response
 
+from invites import policy
 from invites.accounts.forms import RegisterForm
 from invites.accounts.hints import ReturnHint, hint_for_endpoint
 from invites.accounts.service import find_user_by_email, register_user
@@ -20,37 +21,91 @@ from invites.extensions import db, limiter
 from invites.forms import EmptyForm
 from invites.invitations import answering
 from invites.invitations.routes import bp
-from invites.orgs.admission import welcome
+from invites.join_requests import service as join_requests
+from invites.orgs.admission import missing_groups, welcome
 from invites.transaction import attempt
 
 if TYPE_CHECKING:
     from invites.invitations.models import Invitation
+    from invites.orgs.models import Organization
 
 UNAVAILABLE_STATUS = {"unknown": 404, "wrong_account": 403, "unverified": 403}
 
+# The dead invitations whose page offers "Ask for a new invitation" (issue 18), and how
+# the request names where it came from. Accepted and declined ones were answered: no offer.
+ASK_AGAIN = {"expired": "an expired invitation", "cancelled": "a cancelled invitation"}
+
 
 def _unavailable(error: answering.InvitationUnavailable, invitation: Invitation | None = None) -> Response:
+    org = invitation.org if invitation is not None else None
     return make_response(
         render_template("invitations/unavailable.html", reason=error.reason,
-                        message=error.message, invitation=invitation, form=EmptyForm()),
+                        message=error.message, invitation=invitation, form=EmptyForm(),
+                        ask_again=error.reason in ASK_AGAIN,
+                        member=org is not None and policy.role_of(current_user, org) is not None),
         UNAVAILABLE_STATUS.get(error.reason, 410),
     )
 
 
+def _dead_reason(invitation: Invitation) -> str | None:
+    """Why nobody may answer ``invitation`` any more (expired, cancelled, used,
+    declined), or None while it is open."""
+    try:
+        answering.check_answerable(invitation)
+    except answering.InvitationUnavailable as error:
+        return error.reason
+    return None
+
+
 def _answerable(token: str) -> Invitation:
     """The invitation this link answers. Otherwise the request ends here (``abort`` with
-    the page that says why, or, for whoever accepted it already, their organization)."""
+    the page that says why, or, for a member of its organization, the organization)."""
     invitation = answering.find_by_token(token)
     try:
         answering.check_answerable(invitation)
     except answering.InvitationUnavailable as error:
-        if error.reason == "used" and invitation is not None and current_user.is_authenticated \
-                and invitation.accepted_user_id == current_user.id:
-            flash(f"You already accepted this invitation to {invitation.org.name}.", "info")
-            abort(redirect(url_for("orgs.show", slug=invitation.org.slug)))
+        if invitation is not None and current_user.is_authenticated:
+            if error.reason == "used" and invitation.accepted_user_id == current_user.id:
+                flash(f"You already accepted this invitation to {invitation.org.name}.", "info")
+                abort(redirect(url_for("orgs.show", slug=invitation.org.slug)))
+            abort_if_member(invitation.org)
         abort(_unavailable(error, invitation))
     assert invitation is not None  # check_answerable refuses None
     return invitation
+
+
+def abort_if_member(org: Organization) -> None:
+    """A member following a dead invitation or invite link of their own organization goes
+    there with a note, never to an error page (issue 18, part 5)."""
+    if current_user.is_authenticated and policy.role_of(current_user, org) is not None:
+        flash(welcome(org, None, []), "info")
+        abort(redirect(url_for("orgs.show", slug=org.slug)))
+
+
+def ask_for_new_invitation(org: Organization, dead_way: str | None, back: str) -> ResponseReturnValue:
+    """"Ask for a new invitation" on a dead invitation's or invite link's page (``back``):
+    a join request to ``org`` (:func:`join_requests.ask_again`), mailed to its owners and
+    managers after the commit. ``dead_way`` None (the invitation or link is still open,
+    or was answered or deleted) has nothing to ask: back to the page. Visitors log in
+    first; a refusal (pending, rejected) is flashed on the page; a member is sent to the
+    organization."""
+    if not current_user.is_authenticated:
+        return redirect(url_for("accounts.login", next=back))
+    if dead_way is None:
+        return redirect(back)
+    abort_if_member(org)
+    try:
+        with attempt(category="info") as done:
+            join_request = join_requests.ask_again(org, current_user, dead_way)
+    except IntegrityError:  # the same person asking twice at the same moment
+        db.session.rollback()
+        flash(join_requests.RequestRefused("pending").message, "info")
+        return redirect(back)
+    if not done:
+        return redirect(back)
+    join_requests.mail_new_request(join_request)
+    flash(f"You asked to join {org.name}. You will hear by email when someone answers.", "success")
+    return redirect(url_for("home.dashboard"))
 
 
 @hint_for_endpoint("invitations.respond")
@@ -88,6 +143,10 @@ def accept(token: str) -> ResponseReturnValue:
         return redirect(url_for("invitations.respond", token=token))
     if not current_user.is_authenticated:
         return redirect(url_for("accounts.login", next=url_for("invitations.respond", token=token)))
+    org = invitation.org
+    # A member already keeps their role (``admit``) and is told only what is new.
+    was_member = policy.role_of(current_user, org) is not None
+    new_groups = missing_groups(current_user, invitation.groups) if was_member else invitation.groups
     try:
         membership = answering.accept_invitation(invitation, current_user, by_link=True)
     except answering.InvitationUnavailable as error:
@@ -99,8 +158,8 @@ def accept(token: str) -> ResponseReturnValue:
     db.session.commit()
     answering.tell_inviter_by_mail(invitation)
     db.session.commit()
-    flash(welcome(invitation.org, membership.role_label, invitation.groups), "success")
-    return redirect(url_for("orgs.show", slug=invitation.org.slug))
+    flash(welcome(org, None if was_member else membership.role_label, new_groups), "success")
+    return redirect(url_for("orgs.show", slug=org.slug))
 
 
 @bp.route("/i/<token>/decline", methods=["POST"])
@@ -119,6 +178,19 @@ def decline(token: str) -> ResponseReturnValue:
     answering.tell_inviter_by_mail(invitation)
     db.session.commit()
     return render_template("invitations/declined.html", invitation=invitation)
+
+
+@bp.route("/i/<token>/ask", methods=["POST"])
+@limiter.limit("5 per minute; 30 per hour")
+def ask_again(token: str) -> ResponseReturnValue:
+    """"Ask for a new invitation" on an expired or cancelled invitation's page. An unknown
+    token answers 404; an invitation still open, accepted or declined has nothing to ask:
+    back to its page."""
+    invitation = answering.find_by_token(token)
+    if invitation is None:
+        return _unavailable(answering.InvitationUnavailable("unknown"))
+    return ask_for_new_invitation(invitation.org, ASK_AGAIN.get(_dead_reason(invitation) or ""),
+                                  url_for("invitations.respond", token=token))
 
 
 @bp.route("/i/<token>/register", methods=["GET", "POST"])

@@ -18,8 +18,8 @@ from invites.extensions import db, limiter
 from invites.forms import EmptyForm, confirm_first
 from invites.groups.forms import offer_roles_and_groups
 from invites.htmx import fragment, fragment_or_redirect, is_htmx, page_or_fragment
-from invites.invitations import answering, messages, queries, sending
-from invites.invitations.forms import InvitationEmailForm, InviteForm
+from invites.invitations import answering, editing, messages, queries, sending
+from invites.invitations.forms import EditInvitationForm, InvitationEmailForm, InviteForm
 from invites.groups.loaders import groups_of, load_group, load_groups
 from invites.invitations.loaders import load_invitation, load_own_invitation
 from invites.invitations.models import Status
@@ -139,6 +139,63 @@ def cancel(slug: str, invitation_id: int) -> ResponseReturnValue:
     if done:
         flash(f"The invitation of {invitation.email} is cancelled.", "success")
     return _row(org, invitation, back, from_group)
+
+
+@bp.route("/o/<slug>/invitations/<int:invitation_id>")
+@login_required
+def row(slug: str, invitation_id: int) -> ResponseReturnValue:
+    """The invitation's row, for htmx (an inline edit given up); without JavaScript the
+    page it is listed on."""
+    org, invitation, back, from_group = _load_for_action(slug, invitation_id)
+    if is_htmx():
+        return fragment("invitations/_one_row.html", org=org, invitation=invitation, from_group=from_group)
+    return redirect(back)
+
+
+def _edit_form(org: Organization, invitation: Invitation) -> EditInvitationForm:
+    form = offer_roles_and_groups(EditInvitationForm(data={
+        "role": invitation.role, "groups": [group.id for group in invitation.groups],
+        "expires_on": editing.last_day(invitation),
+    }), current_user, org)
+    if invitation.role not in form.allowed_roles:
+        # Shown as it is, not silently lowered to the first choice: saving it is refused.
+        form.role.choices = [(invitation.role, invitation.role_label), *form.role.choices]
+    return form
+
+
+@bp.route("/o/<slug>/invitations/<int:invitation_id>/edit", methods=["GET", "POST"])
+@login_required
+def edit(slug: str, invitation_id: int) -> ResponseReturnValue:
+    """Change a pending invitation's role, groups and last day: inline for htmx (the edit
+    row, then the row), else a page that returns where it came from. An invitation no
+    longer pending is refused: htmx gets its row and the reason, a page 409."""
+    org, invitation, back, from_group = _load_for_action(slug, invitation_id)
+    form = _edit_form(org, invitation)
+    status = 200
+    if form.validate_on_submit():
+        with attempt(form) as done:
+            changes = editing.edit_invitation(org, current_user, invitation, form.role.data,
+                                              load_groups(org, form.groups.data or []), form.expires_on.data)
+        if done:
+            flash(f"Invitation of {invitation.email} changed: {'; '.join(changes)}." if changes
+                  else "Nothing changed.", "success" if changes else "info")
+            return _row(org, invitation, back, from_group)
+        status = 409 if done.error is not None and done.error.code == "not_editable" else 422
+    elif request.method == "POST":
+        status = 422
+    refusal = editing.editing_refusal(invitation)
+    if refusal is not None:
+        if is_htmx():
+            flash(refusal, "error")
+            return _row(org, invitation, back, from_group)
+        status = 409
+        if refusal not in form.form_errors:
+            form.form_errors.append(refusal)
+    context = dict(org=org, invitation=invitation, form=form, back=back, from_group=from_group,
+                   editable=refusal is None)
+    if is_htmx():  # errors beside the fields, in the row (htmx swaps only 2xx answers)
+        return fragment("invitations/_edit_row.html", **context)
+    return render_template("invitations/edit.html", **context), status
 
 
 @bp.route("/o/<slug>/manage/invitations/email", methods=["GET", "POST"])

@@ -154,16 +154,22 @@ def page_of_join_links(org: Organization, page: int, per_page: int) -> Paginatio
 
 def check_may_request(link: JoinLink | None, user: User) -> None:
     """Raise RequestRefused unless ``user`` may request through ``link`` now: an unknown
-    or inactive link, a member, a pending request, or a rejected one (through any link of
-    the organization) each refuse."""
+    or inactive link, then what :func:`check_may_ask` refuses."""
     if link is None:
         raise RequestRefused("unknown")
     if not link.active:
         raise RequestRefused("inactive")
-    if policy.role_of(user, link.org) is not None:
+    check_may_ask(link.org, user)
+
+
+def check_may_ask(org: Organization, user: User) -> None:
+    """Raise RequestRefused unless ``user`` may ask to join ``org`` now, by any way: a
+    member, a pending request, or a rejected one (through any link of the organization,
+    or none) each refuse. A dismissed request is deleted, so it refuses nothing."""
+    if policy.role_of(user, org) is not None:
         raise RequestRefused("member")
     statuses = set(db.session.scalars(
-        db.select(JoinRequest.status).filter_by(org_id=link.org_id, user_id=user.id)
+        db.select(JoinRequest.status).filter_by(org_id=org.id, user_id=user.id)
     ))
     if RequestStatus.REJECTED in statuses:
         raise RequestRefused("rejected")
@@ -177,17 +183,40 @@ def request_to_join(link: JoinLink, user: User, message: str | None = "") -> Joi
     An account whose address is not confirmed may ask, but staff are told so: anyone can
     register with an address they do not own (security review F6)."""
     check_may_request(link, user)
-    join_request = JoinRequest(org_id=link.org_id, org=link.org, link=link, user=user,
+    return _make_request(link.org, user, link, message, f"through “{link.description}”")
+
+
+def ask_again(org: Organization, user: User, dead_way: str) -> JoinRequest:
+    """A request to join ``org`` from a dead way in (issue 18: "Ask for a new invitation"
+    on an expired or cancelled invitation, an expired or used-up invite link), described
+    by ``dead_way`` ("an expired invitation"). It has no join request link: accepting it
+    grants Member and no groups, as for a request whose link was deleted. The organization
+    names nobody for these, so every owner and manager hears of it (:func:`recipients_for`).
+    Refuses what :func:`check_may_ask` does; the caller commits, then calls
+    :func:`mail_new_request`."""
+    check_may_ask(org, user)
+    return _make_request(org, user, None, "", f"from {dead_way}")
+
+
+def _make_request(
+    org: Organization, user: User, link: JoinLink | None, message: str | None, via: str,
+) -> JoinRequest:
+    join_request = JoinRequest(org_id=org.id, org=org, link=link, user=user,
                                message=(message or "").strip()[:MAX_MESSAGE])
     db.session.add(join_request)
     db.session.flush()
-    record(link.org, user, "join_request.made", f"asked to join through “{link.description}”", join_request)
+    record(org, user, "join_request.made", f"asked to join {via}", join_request)
     unconfirmed = "" if user.is_verified else f" Their email address ({user.email}) is not confirmed."
-    for recipient in recipients_of(link):
-        notify(recipient, "join_request",
-               f"{user.name} asked to join {link.org.name} through “{link.description}”.{unconfirmed}",
-               org=link.org)
+    for recipient in recipients_for(org, link):
+        notify(recipient, "join_request", f"{user.name} asked to join {org.name} {via}.{unconfirmed}",
+               org=org)
     return join_request
+
+
+def recipients_for(org: Organization, link: JoinLink | None) -> Sequence[User]:
+    """Who hears about a request: the link's :func:`recipients_of`, or without a link
+    (asked again from a dead invitation or invite link) every owner and manager."""
+    return recipients_of(link) if link is not None else staff_of(org)
 
 
 def recipients_of(link: JoinLink) -> Sequence[User]:
@@ -202,9 +231,9 @@ def recipients_of(link: JoinLink) -> Sequence[User]:
 
 
 def mail_new_request(join_request: JoinRequest) -> int:
-    """Email the link's recipients about a new request over one connection."""
+    """Email the request's recipients (:func:`recipients_for`) over one connection."""
     link = join_request.link
-    people = recipients_of(link) if link is not None else []
+    people = recipients_for(join_request.org, link)
     url = external_url("join_requests.panel", slug=join_request.org.slug)
     subject = f"{join_request.user.name} asked to join {join_request.org.name}"
     if not join_request.user.is_verified:

@@ -21,6 +21,7 @@ from invites.forms import EmptyForm, choices, confirm_first
 from invites.groups.models import Group
 from invites.groups.forms import offer_roles_and_groups
 from invites.htmx import fragment_or_redirect, page_or_fragment
+from invites.invitations.public import abort_if_member, ask_for_new_invitation
 from invites.groups.loaders import load_groups
 from invites.links import service
 from invites.links.forms import LinkForm, ShareForm
@@ -38,6 +39,10 @@ if TYPE_CHECKING:
 bp = Blueprint("links", __name__)
 
 UNAVAILABLE_STATUS = {"unknown": 404, "members_only": 403}
+
+# The dead links whose page offers "Ask for a new invitation" (issue 18), and how the
+# request names where it came from. A deleted link was withdrawn on purpose: no offer.
+ASK_AGAIN = {"expired": "an expired invite link", "used_up": "a used-up invite link"}
 
 
 # --- The panel and creating -----------------------------------------------------------
@@ -164,10 +169,24 @@ def delete(slug: str, link_id: int) -> ResponseReturnValue:
 # --- Following a link: /l/<token> ------------------------------------------------------
 
 def _unavailable(error: service.LinkUnavailable, link: InviteLink | None) -> Response:
+    """The page saying why the link does not work; for a member of its organization, the
+    organization instead (a members-only link is never refused to a member)."""
+    if link is not None:
+        abort_if_member(link.org)
     return make_response(
-        render_template("links/unavailable.html", reason=error.reason, message=error.message, link=link),
+        render_template("links/unavailable.html", reason=error.reason, message=error.message, link=link,
+                        ask_again=error.reason in ASK_AGAIN, form=EmptyForm()),
         UNAVAILABLE_STATUS.get(error.reason, 410),
     )
+
+
+def _dead_reason(link: InviteLink) -> str | None:
+    """Why ``link`` lets nobody in any more (deleted, expired, used up), or None."""
+    try:
+        service.check_usable(link)
+    except service.LinkUnavailable as error:
+        return error.reason
+    return None
 
 
 @bp.route("/l/<token>")
@@ -213,3 +232,15 @@ def join(token: str) -> ResponseReturnValue:
     if len(use.groups) == 1:
         return redirect(url_for("groups.show", slug=org.slug, group_id=use.groups[0].id))
     return redirect(url_for("orgs.show", slug=org.slug))
+
+
+@bp.route("/l/<token>/ask", methods=["POST"])
+@limiter.limit("5 per minute; 30 per hour")
+def ask_again(token: str) -> ResponseReturnValue:
+    """"Ask for a new invitation" on an expired or used-up link's page. An unknown token
+    answers 404; a link still usable, or deleted, has nothing to ask: back to its page."""
+    link = service.find_link(token)
+    if link is None:
+        return _unavailable(service.LinkUnavailable("unknown"), None)
+    return ask_for_new_invitation(link.org, ASK_AGAIN.get(_dead_reason(link) or ""),
+                                  url_for("links.follow", token=token))
