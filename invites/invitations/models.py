@@ -104,7 +104,7 @@ class Invitation(TokenHolder, Model):
         db.Index("ix_invitations_org_updated", "org_id", "updated_at"),
         db.Index("ix_invitations_email_status", "email", "status"),
         db.Index("ix_invitations_import", "import_id"),
-        db.Index("ix_invitations_remind_at", "remind_at"),
+        db.Index("ix_invitations_remind_at", "remind_at", "id"),  # the runners' order
         db.Index(
             "ix_invitations_pending_expiry", "org_id", "expires_at",
             sqlite_where=db.text("status = 'pending'"), postgresql_where=db.text("status = 'pending'"),

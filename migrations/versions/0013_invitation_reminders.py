@@ -45,7 +45,7 @@ def upgrade():
     op.add_column('invitations', sa.Column('remind_at', sa.DateTime(), nullable=True))
     op.add_column('invitations', sa.Column('reminded_at', sa.DateTime(), nullable=True))
     op.add_column('invitations', sa.Column('reminder_token_hash', sa.String(length=64), nullable=True))
-    op.create_index('ix_invitations_remind_at', 'invitations', ['remind_at'], unique=False)
+    op.create_index('ix_invitations_remind_at', 'invitations', ['remind_at', 'id'], unique=False)
     op.create_index('uq_invitations_reminder_token_hash', 'invitations', ['reminder_token_hash'], unique=True)
     # The Overview's "expiring soon" reads pending invitations by expiry (issue 17).
     op.create_index('ix_invitations_pending_expiry', 'invitations', ['org_id', 'expires_at'], unique=False,
