@@ -2,9 +2,6 @@
 against plain ``smtplib.send_message`` of the same messages over one connection to the same
 SMTP server, and SQL queries per reminder, at the start of the run and over all of it.
 """
-import email
-import email.policy
-import smtplib
 import time
 import uuid
 from datetime import timedelta
@@ -24,6 +21,7 @@ def measure_reminders(url, world, make_app, smtp_server_process, due=DUE):
     from flask_mail import email_dispatched
 
     from invites.invitations.models import Invitation
+    from bench.run import plain_send_message
     from invites.invitations.reminders import send_due_reminders
 
     with smtp_server_process() as port:
@@ -55,11 +53,5 @@ def measure_reminders(url, world, make_app, smtp_server_process, due=DUE):
             email_dispatched.disconnect(keep, app)
         sent = 100 + run.sent
         assert sent == due and len(dispatched) == due, (sent, len(dispatched))
-        wire = [(m.sender, m.recipients, m.as_bytes()) for m in dispatched[100:]]
-        objects = [email.message_from_bytes(data, policy=email.policy.SMTP) for _, _, data in wire]
-        started = time.perf_counter()
-        with smtplib.SMTP("127.0.0.1", port, timeout=30) as smtp:
-            for (sender, recipients, _), message in zip(wire, objects):
-                smtp.send_message(message, from_addr=sender, to_addrs=recipients)
-        plain = time.perf_counter() - started
+        plain = plain_send_message(port, [(m.sender, m.recipients, m.as_bytes()) for m in dispatched[100:]])
     return run.sent, seconds, plain, len(first) / 100, len(rest) / run.sent
