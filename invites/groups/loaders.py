@@ -3,7 +3,7 @@ from collections.abc import Sequence
 
 from flask import abort
 from flask_login import current_user
-from sqlalchemy import func
+from sqlalchemy import Row, func
 
 from invites import policy
 
@@ -55,3 +55,11 @@ def groups_of(org: Organization, limit: int | None = None) -> Sequence[Group]:
     lower(name)): for a filter's or a form's choices."""
     query = db.select(Group).filter_by(org_id=org.id).order_by(func.lower(Group.name), Group.id)
     return db.session.scalars(query.limit(limit) if limit is not None else query).all()
+
+
+def group_names(org: Organization, limit: int) -> Sequence[Row[tuple[int, str]]]:
+    """(id, name) of the first ``limit`` groups of ``org`` by name, read from the index on
+    lower(name): a filter's choices, without loading each group."""
+    query = (db.select(Group.id, Group.name).filter_by(org_id=org.id)
+             .order_by(func.lower(Group.name), Group.id).limit(limit))
+    return db.session.execute(query).all()

@@ -4,7 +4,7 @@ preview, and answering from the bell or the dashboard. The emailed link's public
 """
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from flask import Blueprint, current_app, flash, redirect, render_template, request, session, url_for
 from flask.typing import ResponseReturnValue
@@ -20,7 +20,7 @@ from invites.groups.forms import offer_roles_and_groups
 from invites.htmx import fragment, fragment_or_redirect, is_htmx, page_or_fragment
 from invites.invitations import answering, editing, messages, queries, sending
 from invites.invitations.forms import EditInvitationForm, InvitationEmailForm, InviteForm
-from invites.groups.loaders import groups_of, load_group, load_groups
+from invites.groups.loaders import group_names, load_group, load_groups
 from invites.invitations.loaders import load_invitation, load_own_invitation
 from invites.invitations.models import Status
 from invites.mail.routes import mail_html_response
@@ -70,10 +70,10 @@ def panel(slug: str) -> ResponseReturnValue:
     if not is_htmx():
         # The full page's filter offers the first groups by name (an organization may
         # have thousands: a group's own page lists its invitations too), and the chosen one.
-        groups = list(groups_of(org, limit=FILTER_GROUPS + 1))
+        groups: list[Any] = list(group_names(org, FILTER_GROUPS + 1))
         context["more_groups"] = len(groups) > FILTER_GROUPS
         del groups[FILTER_GROUPS:]
-        if chosen and chosen[0] not in groups:
+        if chosen and chosen[0].id not in {g.id for g in groups}:
             groups.append(chosen[0])
         context["groups"] = groups
     if is_htmx() and "since" in request.args:
