@@ -755,8 +755,21 @@ def main(argv=None):
         print(f"smtplib.send_message, same messages     {sent / plain:>7.0f} messages/s   ratio {seconds / plain:.2f}x")
         print(f"SQL queries per reminder: {first:.1f} over the first 100, {overall:.1f} over the rest")
 
+        from bench.expiry import measure_expiry
+
+        removed, seconds, per_removal = measure_expiry(url, world, make_app)
+        print(f"\nAccess that ends: flask expire-memberships over {removed:,} ended memberships of 100,000")
+        print(f"expire-memberships                      {removed / seconds:>7.0f} removals/s   "
+              f"{seconds:.1f} s   {per_removal:.1f} SQL queries per removal")
+
         peak = measure_memory(url)
         print(f"\nMemory: peak RSS of the worker that ran a 500-row import: {peak:.0f} MB")
+
+        from bench.exports import PEAK_LIMIT_MB, measure_member_export
+
+        rows, megabytes, first, seconds, before, peak = measure_member_export(url, world, app)
+        print(f"CSV export of {rows:,} members: {seconds:.1f} s ({megabytes:.1f} MB streamed, first bytes after "
+              f"{first * 1000:.0f} ms), peak RSS {peak:.0f} MB (the worker had {before:.0f} MB before; limit {PEAK_LIMIT_MB} MB)")
     report_spreadsheets()
     print(f"\nbench finished in {time.monotonic() - began:.0f} s")
 

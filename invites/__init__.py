@@ -120,6 +120,7 @@ def register_extensions(app: Flask) -> None:
 def register_blueprints(app: Flask) -> None:
     from invites.accounts.routes import bp as accounts
     from invites.activity.routes import bp as activity
+    from invites.exports.routes import bp as exports
     from invites.groups.routes import bp as groups
     from invites.home import bp as home
     from invites.imports.routes import bp as imports
@@ -132,7 +133,7 @@ def register_blueprints(app: Flask) -> None:
     from invites.orgs.routes import bp as orgs
 
     for blueprint in (home, accounts, orgs, groups, invitations, links, join_requests,
-                      join_page, imports, notifications, activity, outbox):
+                      join_page, imports, notifications, activity, exports, outbox):
         app.register_blueprint(blueprint)
     if app.config.get("BENCH_ENDPOINTS"):
         _register_bench_endpoint(app)
@@ -155,13 +156,14 @@ def register_template_helpers(app: Flask) -> None:
     from invites.notifications.service import BELL_LIMIT, unread_count
     from invites.orgs.models import Role
     from invites.orgs.panels import visible_panels
-    from invites.times import show_time
+    from invites.times import show_day, show_time
     from invites.urls import row_url
     from invites.wrapping import breakable_email
 
     app.add_template_filter(no_links, "no_links")
     app.add_template_filter(breakable_email, "breakable_email")  # <wbr> at "@" and dots
     app.add_template_global(show_time, "date")  # relative, in the viewer's zone: times.py
+    app.add_template_global(show_day, "day")  # a calendar day (a last day of access): times.py
     app.add_template_global(row_url, "row_url")  # url_for built once per page for its rows: urls.py
 
     @app.context_processor

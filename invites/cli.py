@@ -198,7 +198,24 @@ def register_commands(app: Flask) -> None:
 
         run = send_due_reminders(limit=limit)
         click.echo(f"Reminders sent: {run.sent}; passed over (answered, expired or not delivered): {run.skipped}.")
-        for email, reason in run.failed.items():
-            click.echo(f"Not delivered, tried again next run: {email}: {reason}", err=True)
-        if run.failed:
-            raise SystemExit(1)
+        _report_failures(run.failed)
+
+    @app.cli.command("expire-memberships")
+    @click.option("--warn-days", type=click.IntRange(min=1, max=90), default=None,
+                  help="Warn this many days before access ends (default ACCESS_WARNING_DAYS, 7).")
+    def expire_memberships_command(warn_days: int | None) -> None:
+        """Remove the memberships whose access has ended and warn of those ending soon
+        (run it from cron every hour or day; several machines at once never act twice)."""
+        from invites.orgs.expiry import expire_memberships
+
+        run = expire_memberships(warn_days=warn_days or app.config["ACCESS_WARNING_DAYS"])
+        click.echo(f"Memberships whose access ended, removed: {run.removed}; members warned: {run.warned}.")
+        _report_failures(run.failed)
+
+
+def _report_failures(failed: dict[str, str]) -> None:
+    """The addresses a scheduled command could not mail, on stderr, and exit status 1."""
+    for email, reason in failed.items():
+        click.echo(f"Not delivered, tried again next run: {email}: {reason}", err=True)
+    if failed:
+        raise SystemExit(1)

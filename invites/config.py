@@ -77,6 +77,15 @@ class Config:
     }
 
     PAGE_SIZE = int(os.environ.get("PAGE_SIZE", "25"))
+    # flask expire-memberships warns members, owners and managers this many days before a
+    # member's access ends (issue 19).
+    ACCESS_WARNING_DAYS = _int("ACCESS_WARNING_DAYS", 7)
+    # Seat limits by plan (issue 19): the most members an organization of each plan may
+    # have; 0 or unset, none (owners may still set their own, under Permissions).
+    MEMBER_LIMITS = {
+        "free": _int("MEMBER_LIMIT_FREE", 0) or None,
+        "premium": _int("MEMBER_LIMIT_PREMIUM", 0) or None,
+    }
     # bench/ only: adds /bench/bare, the ceiling a page's throughput is compared with.
     BENCH_ENDPOINTS = _flag("BENCH_ENDPOINTS")
     # Uploads (Import Learners) are at most 1 MB; anything much larger is refused early.

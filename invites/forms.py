@@ -7,7 +7,8 @@ from typing import Any
 from flask import redirect, render_template, request
 from flask.typing import ResponseReturnValue
 from flask_wtf import FlaskForm
-from wtforms import SelectChoice
+from wtforms import DateField, SelectChoice
+from wtforms.validators import Optional
 
 
 class EmptyForm(FlaskForm):
@@ -35,4 +36,14 @@ def confirm_first(*, title: str, message: str, button: str, cancel: str) -> Resp
     return render_template(
         "confirm.html", title=title, message=message, button=button, cancel=cancel, form=form,
         action=request.full_path if request.query_string else request.path,
+    )
+
+
+def access_until_field() -> DateField:
+    """"Last day of access" of a way in (issue 19): the people it admits lose access at
+    the end of that day; empty, never. The services read it with invites.orgs.access.end_of."""
+    return DateField(
+        "Last day of access (optional)", validators=[Optional()],
+        description="People who join this way are removed at the end of this day (UTC), "
+                    "after a warning a week before. Leave empty for access without an end.",
     )

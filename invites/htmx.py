@@ -37,6 +37,16 @@ def fragment_or_redirect(partial: str | None, location: str, /, **context: Any) 
     return redirect(location)
 
 
+def whole_page_redirect(location: str) -> Response:
+    """Leave for another page: htmx is told to load it whole (``HX-Redirect`` on a 204),
+    rather than swap it into the element that asked; a plain request is redirected."""
+    if is_htmx():
+        response = make_response("", 204)
+        response.headers["HX-Redirect"] = location
+        return response
+    return redirect(location)
+
+
 def add_vary_header(response: Response) -> Response:
     response.vary.add("HX-Request")
     return response

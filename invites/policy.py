@@ -184,6 +184,7 @@ RULES: dict[str, Callable[[Any, str | None, Any, Any], bool]] = {
     "members.view": lambda u, r, o, x: r in STAFF,
     "members.change_role": _change_role,
     "members.remove": lambda u, r, o, x: r == OWNER,
+    "members.change_access": lambda u, r, o, x: r == OWNER,
     "groups.view": lambda u, r, o, x: r is not None,
     "groups.manage": lambda u, r, o, x: r in STAFF,
     "groups.invite": lambda u, r, o, x: _invite_to_group(u, r, o, x),

@@ -131,6 +131,17 @@ def _zone_name(local: datetime) -> str:
     return name
 
 
+def show_day(day: date | None) -> str:
+    """A calendar day as pages write it ("Dec 31, 2026"): a last day of access, which is
+    a UTC day and not an instant, so neither relative nor moved to the viewer's zone."""
+    return "" if day is None else _medium_day(day)
+
+
+@lru_cache(maxsize=1024)
+def _medium_day(day: date) -> str:
+    return format_date(day, "medium", locale=LOCALE)
+
+
 def show_time(value: datetime | None) -> Markup:
     """A stored (naive UTC) time as pages show it: relative, in a ``<time>`` element whose
     title is the full date in the viewer's zone. A Python global rather than a macro: list

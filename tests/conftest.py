@@ -291,11 +291,11 @@ def make_link(app):
     from invites.links.models import Access
 
     def make(org, creator, expiration="7d", access=Access.ANYONE, role=Role.MEMBER, groups=(),
-             max_uses=None, custom_date=None):
+             max_uses=None, custom_date=None, allowed_domains=None):
         with app.test_request_context():
             link, token = service.create_link(
                 org, creator, expiration=expiration, custom_date=custom_date, access=access,
-                role=role, groups=list(groups), max_uses=max_uses,
+                role=role, groups=list(groups), max_uses=max_uses, allowed_domains=allowed_domains,
             )
             db.session.commit()
         return link, token

@@ -203,6 +203,10 @@ TABLE = {
     ("/o/<slug>/members/<int:membership_id>/remove", "POST"): R(
         LOGIN, 404, 403, 403, 403, C(302), 404, data=CONFIRMED,
     ),
+    # The last day of a member's access (issue 19): owners only, like roles.
+    ("/o/<slug>/members/<int:membership_id>/access", "POST"): R(
+        LOGIN, 404, 403, 403, 403, C(302), 404, data={"access_until": "2099-12-31"},
+    ),
     # Any member may leave; the last owner is refused (flash, back to the organization).
     ("/o/<slug>/leave", "POST"): R(LOGIN, 404, C(302), C(302), C(302), 302, 404, data=CONFIRMED),
     ("/orgs", "GET"): R(LOGIN, 200, 200, 200, 200, 200, 200),
@@ -290,6 +294,10 @@ TABLE = {
     ("/o/<slug>/links/<int:link_id>/delete", "POST"): R(
         LOGIN, 404, 403, 403, C(302), C(302), 404, data=CONFIRMED,
     ),
+    # The link's QR code (issue 19): whoever may see the link's page ("links.edit").
+    ("/o/<slug>/links/<int:link_id>/qr.svg", "GET"): R(LOGIN, 404, 403, 403, 200, 200, 404),
+    ("/o/<slug>/links/<int:link_id>/qr.png", "GET"): R(LOGIN, 404, 403, 403, 200, 200, 404),
+    ("/o/<slug>/links/<int:link_id>/qr/print", "GET"): R(LOGIN, 404, 403, 403, 200, 200, 404),
 
     # --- Join request links and requests ---------------------------------------------------
     ("/o/<slug>/manage/join-links", "GET"): R(LOGIN, 404, 403, 403, 200, 200, 404),
@@ -319,6 +327,10 @@ TABLE = {
         LOGIN, 404, 403, 403, 403, C(302), 404,
         data={"enabled": "y", "slug": "acme-training", "allowed_domains": "example.com"},
     ),
+    # The page's QR code (issue 19; the page is on): owners, as the panel.
+    ("/o/<slug>/manage/join-page/qr.svg", "GET"): R(LOGIN, 404, 403, 403, 403, 200, 404),
+    ("/o/<slug>/manage/join-page/qr.png", "GET"): R(LOGIN, 404, 403, 403, 403, 200, 404),
+    ("/o/<slug>/manage/join-page/qr/print", "GET"): R(LOGIN, 404, 403, 403, 403, 200, 404),
 
     # --- Import Learners (staff; premium; the manager may add new people) ------------------
     ("/o/<slug>/manage/imports", "GET"): R(LOGIN, 404, 403, 403, 200, 200, 404),
@@ -328,6 +340,12 @@ TABLE = {
     ("/o/<slug>/imports/<int:import_id>/run", "POST"): R(
         LOGIN, 404, 403, 403, C(302), C(302), 404, data=CONFIRMED,
     ),
+
+    # --- CSV exports (issue 19): whoever may see the panel; GETs, nothing changes -----------
+    ("/o/<slug>/manage/members/export.csv", "GET"): R(LOGIN, 404, 403, 403, 200, 200, 404),
+    ("/o/<slug>/manage/invitations/export.csv", "GET"): R(LOGIN, 404, 403, 403, 200, 200, 404),
+    ("/o/<slug>/manage/join-requests/export.csv", "GET"): R(LOGIN, 404, 403, 403, 200, 200, 404),
+    ("/o/<slug>/manage/activity/export.csv", "GET"): R(LOGIN, 404, 403, 403, 403, 200, 404),
 
     # --- Accounts ----------------------------------------------------------------------------
     ("/register", "GET"): R(200, 302, 302, 302, 302, 302, 302),
@@ -899,6 +917,10 @@ MEMBER_LINK_TABLE = [
     ("POST", "/o/{slug}/links/{mias_link}/share", lambda values: {"addresses": "friend@example.com"},
      L(C(ADDRESS), 403, 403, 404, C(ADDRESS))),
     ("GET", "/o/{slug}/links/{owners_link}", None, L(403, 403, 403, 404, ADDRESS)),
+    # Their QR codes (issue 19) go with the page.
+    ("GET", "/o/{slug}/links/{mias_link}/qr.svg", None, L(200, 403, 403, 404, 200)),
+    ("GET", "/o/{slug}/links/{mias_link}/qr/print", None, L(200, 403, 403, 404, 200)),
+    ("GET", "/o/{slug}/links/{owners_link}/qr.svg", None, L(403, 403, 403, 404, 200)),
     ("GET", "/o/{slug}/manage/links", None, L(403, 403, 403, 404, 200)),
 ]
 

@@ -18,6 +18,7 @@ EXPECTED = {
     "members.view": {OWNER, MANAGER},
     "members.change_role": {OWNER},
     "members.remove": {OWNER},
+    "members.change_access": {OWNER},
     "groups.view": {OWNER, MANAGER, MEMBER, COLLAB},
     "groups.manage": {OWNER, MANAGER},
     "people.add_new": {OWNER, MANAGER},

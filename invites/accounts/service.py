@@ -11,7 +11,7 @@ from invites.accounts.models import User
 from invites.accounts.sessions import end_all_sessions, start_session
 from invites.errors import DomainError
 from invites.extensions import db
-from invites.mail.service import external_url, send_mail
+from invites.mail.service import MailDeliveryError, external_url, send_mail
 from invites.times import DEFAULT_ZONE, known_zone
 
 VERIFY_SALT = "verify-email"
@@ -106,6 +106,18 @@ def send_verification_email(user: User) -> None:
     """Mail a link that proves the address; raises MailDeliveryError if it can't go."""
     link = external_url("accounts.verify_email", token=verification_token(user))
     send_mail(user.email, "Confirm your email address", "verify_email", user=user, link=link)
+
+
+def confirm_to_come_in(user: User) -> None:
+    """Mail ``user`` a confirmation link because a way in accepts people by the domain of a
+    confirmed address (the Join Web Page, an invite link), and commit it (the local outbox
+    keeps it as a row). A failure is logged, not shown: the page says what to do either way."""
+    try:
+        send_verification_email(user)
+        db.session.commit()
+    except MailDeliveryError as error:
+        db.session.rollback()
+        current_app.logger.warning("confirmation mail to %s failed: %s", user.email, error)
 
 
 def verify_email(token: str) -> User:

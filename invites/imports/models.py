@@ -1,6 +1,7 @@
 """Import Learners (F14, premium): a spreadsheet of people, previewed, then invited."""
 from invites.clock import now
 from invites.extensions import Model, db
+from invites.orgs.access import GrantsAccessUntil
 
 
 class Fate:
@@ -29,7 +30,7 @@ class ImportStatus:
     LABELS = {PREVIEWED: "Previewed, not sent", DONE: "Sent"}
 
 
-class Import(Model):
+class Import(GrantsAccessUntil, Model):
     __tablename__ = "imports"
 
     id = db.Column(db.Integer, primary_key=True)

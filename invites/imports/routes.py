@@ -7,7 +7,7 @@ from sqlalchemy.orm import joinedload
 
 from invites.extensions import db, limiter
 from invites.forms import EmptyForm
-from invites.htmx import is_htmx
+from invites.htmx import whole_page_redirect
 from invites.imports import service
 from invites.imports.forms import UploadForm
 from invites.imports.models import Fate, Import
@@ -73,7 +73,7 @@ def upload(slug: str) -> ResponseReturnValue:
     upload = form.file.data
     data = upload.stream.read(MAX_BYTES + 1)
     with attempt(form) as previewed:
-        imp = service.preview_import(org, current_user, upload.filename, data)
+        imp = service.preview_import(org, current_user, upload.filename, data, access_until=form.access_until.data)
     if not previewed:
         return _panel(org, form, status=403 if not org.is_premium else 422)
     return redirect(url_for("imports.show", slug=org.slug, import_id=imp.id))
@@ -109,8 +109,4 @@ def run(slug: str, import_id: int) -> ResponseReturnValue:
         return redirect(back)
     flash(f"Import finished: {imp.sent_count} sent, {imp.failed_count} not delivered.",
           "success" if not imp.failed_count else "warning")
-    if is_htmx():  # the progress indicator was shown while this ran; now the summary
-        response = make_response("", 204)
-        response.headers["HX-Redirect"] = back
-        return response
-    return redirect(back)
+    return whole_page_redirect(back)  # with htmx, the progress indicator was shown meanwhile

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
+from datetime import date
 from typing import TYPE_CHECKING, Any
 
 from flask_sqlalchemy.pagination import Pagination
@@ -26,6 +27,7 @@ from invites.groups.models import Group
 from invites.imports.models import Fate, Import, ImportRow, ImportStatus
 from invites.imports.spreadsheet import Row, read_rows
 from invites.invitations import sending as invitations
+from invites.orgs.access import end_of
 from invites.orgs.models import Role
 from invites.orgs.service import require_premium
 from invites.pagination import paginate
@@ -49,15 +51,19 @@ def split_groups(text: str | None) -> list[str]:
     return [part.strip() for part in parts if part.strip()]
 
 
-def preview_import(org: Organization, actor: User, filename: str | None, data: bytes) -> Import:
-    """Read the file and save a pending import whose rows say what will become of each.
+def preview_import(
+    org: Organization, actor: User, filename: str | None, data: bytes, access_until: date | None = None,
+) -> Import:
+    """Read the file and save a pending import whose rows say what will become of each;
+    ``access_until``, the last day of access of those who accept (none: no end).
 
     Refuses (DomainError on the "file" field) what :func:`read_rows` refuses. Returns the
     import; the caller commits.
     """
     check_allowed(org, actor)
     rows = read_rows(filename, data)
-    imp = Import(org_id=org.id, org=org, created_by=actor, filename=(filename or "upload")[:255])
+    imp = Import(org_id=org.id, org=org, created_by=actor, filename=(filename or "upload")[:255],
+                 access_until=end_of(access_until))
     db.session.add(imp)
     db.session.flush()
     groups_by_name = _groups_named(org, [name for row in rows for name in split_groups(row["groups"])])
@@ -152,7 +158,7 @@ def run_import(org: Organization, actor: User, imp: Import, *, commit: Callable[
         groups = [groups_by_name[name.lower()] for name in split_groups(row.groups) if name.lower() in groups_by_name]
         issuing.append(row)
         issues.append(invitations.Issue(email, Role.MEMBER, groups, pending=pending.get(email),
-                                         account=accounts.get(email)))
+                                         account=accounts.get(email), access_until=imp.access_until))
     outcomes = list(zip(issuing, invitations.issue_invitations(org, actor, issues, import_id=imp.id)))
     _save_rows([(row, {"invitation_id": outcome.invitation.id}) for row, outcome in outcomes])
     _save_rows([(row, {"outcome": "skipped", "outcome_detail": skipped[id(row)]}) for row in rows if id(row) in skipped])

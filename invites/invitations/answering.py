@@ -105,6 +105,7 @@ def accept_invitation(invitation: Invitation, user: User, by_link: bool = False)
     groups = f" and joined {', '.join(g.name for g in invitation.groups)}" if invitation.groups else ""
     admission = admit(
         org, user, invitation.role, invitation.groups, verb="invitation.accepted", target=invitation,
+        access_until=invitation.access_until,
         describe=lambda admitted: f"accepted the invitation sent to {invitation.email} as "
                                   f"{admitted.membership.role_label}{groups}",
     )

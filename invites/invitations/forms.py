@@ -9,6 +9,7 @@ from wtforms.widgets import CheckboxInput, ListWidget
 
 from invites.invitations.addresses import MAX_ADDRESSES
 from invites.invitations.messages import MAX_MESSAGE
+from invites.forms import access_until_field
 
 
 class InviteForm(FlaskForm):
@@ -28,6 +29,7 @@ class InviteForm(FlaskForm):
     message = TextAreaField(
         "Personal message (optional)", validators=[Optional(), Length(max=MAX_MESSAGE)]
     )
+    access_until = access_until_field()
 
 
 class EditInvitationForm(FlaskForm):

@@ -7,6 +7,7 @@ from sqlalchemy import ColumnElement
 
 from invites.clock import now
 from invites.extensions import Model, db
+from invites.orgs.access import GrantsAccessUntil
 from invites.orgs.models import Role
 from invites.tokens import TokenHolder
 
@@ -59,7 +60,7 @@ def next_reminder(
     return next((t for t in times if after < t < expires_at), None)
 
 
-class Invitation(TokenHolder, Model):
+class Invitation(GrantsAccessUntil, TokenHolder, Model):
     __tablename__ = "invitations"
 
     id = db.Column(db.Integer, primary_key=True)

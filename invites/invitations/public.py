@@ -23,6 +23,8 @@ from invites.invitations import answering
 from invites.invitations.routes import bp
 from invites.join_requests import service as join_requests
 from invites.orgs.admission import missing_groups, welcome
+from invites.join_requests.waiting import put_on_waiting_list
+from invites.orgs.seats import NoFreeSeat
 from invites.transaction import attempt
 
 if TYPE_CHECKING:
@@ -152,6 +154,8 @@ def accept(token: str) -> ResponseReturnValue:
     except answering.InvitationUnavailable as error:
         db.session.rollback()
         return _unavailable(error, invitation)
+    except NoFreeSeat:
+        return put_on_waiting_list(org, invitation=invitation)
     except IntegrityError:  # a second accept at the same moment already made the membership
         db.session.rollback()
         return redirect(url_for("orgs.show", slug=invitation.org.slug))

@@ -39,22 +39,16 @@ def _status_clause(status: str, at: datetime) -> ColumnElement[bool]:
     return Invitation.status == status
 
 
-def page_of_invitations(
-    org: Organization, page: int, per_page: int, status: str | None = None,
-    search: str | None = None, group_id: int | None = None,
-) -> Page:
-    """Newest first, filtered by shown status, an email fragment and a group they include
-    (the group's id; the caller loads it through ``org``). One query, whatever the
-    numbers: the page's rows with their inviter, acceptor and groups joined, the bounded
-    count and the panel's version (``page.carried["version"]``, see :func:`panel_version`)."""
+def filtered_invitations(
+    org: Organization, status: str | None = None, search: str | None = None,
+    group_id: int | None = None,
+) -> Select[tuple[Invitation]]:
+    """The Invitations panel's rows, newest first: ``org``'s invitations with this shown
+    status (one of ``FILTERS``; anything else: every status), an address containing
+    ``search``, and the group ``group_id`` among their groups (the caller loads it through
+    ``org``). The panel pages it; the CSV export (``invites/exports``) streams it."""
     query = (
         db.select(Invitation)
-        .options(
-            # Only what a row shows of them: fewer columns to read and objects to fill.
-            joinedload(Invitation.inviter).load_only(User.name, User.username),
-            joinedload(Invitation.accepted_user).load_only(User.name, User.username),
-            joinedload(Invitation.groups).load_only(Group.name),
-        )
         .where(Invitation.org_id == org.id)
         .order_by(Invitation.created_at.desc(), Invitation.id.desc())
     )
@@ -67,6 +61,25 @@ def page_of_invitations(
             invitation_groups.c.invitation_id == Invitation.id,
             invitation_groups.c.group_id == group_id,
         ))
+    return query
+
+
+def page_of_invitations(
+    org: Organization, page: int, per_page: int, status: str | None = None,
+    search: str | None = None, group_id: int | None = None,
+) -> Page:
+    """The page ``page`` of :func:`filtered_invitations`. One query, whatever the
+    numbers: the page's rows with their inviter, acceptor and groups joined, the bounded
+    count and the panel's version (``page.carried["version"]``, see :func:`panel_version`)."""
+    query = (
+        filtered_invitations(org, status, search, group_id)
+        .options(
+            # Only what a row shows of them: fewer columns to read and objects to fill.
+            joinedload(Invitation.inviter).load_only(User.name, User.username),
+            joinedload(Invitation.accepted_user).load_only(User.name, User.username),
+            joinedload(Invitation.groups).load_only(Group.name),
+        )
+    )
     result = paginate(query, page, per_page, carry={"version": _latest_change(org).scalar_subquery()})
     result.carried["version"] = _version(result.carried["version"])
     return result

@@ -26,6 +26,9 @@ from invites.invitations.models import Status
 from invites.mail.routes import mail_html_response
 from invites.orgs.loaders import load_org, load_org_for
 from invites.pagination import page_number
+from invites.orgs.access import end_of
+from invites.join_requests.waiting import put_on_waiting_list
+from invites.orgs.seats import NoFreeSeat
 from invites.orgs.models import Role
 from invites.transaction import attempt
 
@@ -271,7 +274,8 @@ def send(slug: str) -> ResponseReturnValue:
     try:
         with attempt(form) as sent:
             outcomes = sending.send_invitations(org, current_user, *_request_args(org, form),
-                                                commit=db.session.commit)
+                                                commit=db.session.commit,
+                                                access_until=end_of(form.access_until.data))
     except IntegrityError:  # the same address invited by someone else at the same moment
         db.session.rollback()
         form.form_errors.append("One of these addresses was invited at the same moment. Send again.")
@@ -349,6 +353,8 @@ def _answer_inline(invitation_id: int, accept: bool) -> Response:
         except answering.InvitationUnavailable as error:
             db.session.rollback()
             flash(error.message, "error")
+        except NoFreeSeat:
+            return put_on_waiting_list(invitation.org, invitation=invitation)
         except IntegrityError:
             db.session.rollback()
             flash(f"You are already a member of {invitation.org.name}.", "info")

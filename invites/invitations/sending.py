@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import TYPE_CHECKING
 
 from sqlalchemy import inspect
@@ -83,11 +84,12 @@ class Issue:
     message: str = ""
     pending: Invitation | None = None
     account: User | None = None
+    access_until: datetime | None = None  # the end of access of whoever accepts (issue 19)
 
 
 def send_invitations(
     org: Organization, inviter: User, addresses: str, role: str, groups: Sequence[Group],
-    message: str = "", *, commit: Callable[[], None],
+    message: str = "", *, commit: Callable[[], None], access_until: datetime | None = None,
 ) -> list[Outcome]:
     """Invite each address (or member username) in ``addresses`` and mail it at once.
 
@@ -99,16 +101,18 @@ def send_invitations(
     ``commit`` is the caller's (``db.session.commit``): called once, after saving and before
     mailing (see the module docstring). The caller commits the delivery states afterwards.
     """
-    outcomes = prepare_invitations(org, inviter, addresses, role, groups, message)
+    outcomes = prepare_invitations(org, inviter, addresses, role, groups, message, access_until)
     commit()
     deliver(org, inviter, outcomes)
     return outcomes
 
 
 def prepare_invitations(
-    org: Organization, inviter: User, addresses: str, role: str, groups: Sequence[Group], message: str = ""
+    org: Organization, inviter: User, addresses: str, role: str, groups: Sequence[Group], message: str = "",
+    access_until: datetime | None = None,
 ) -> list[Outcome]:
-    """Create or refresh the invitations of a batch without mailing; see send_invitations."""
+    """Create or refresh the invitations of a batch without mailing; see send_invitations.
+    ``access_until``: the end of access of those who accept (None: no end)."""
     check_request(org, inviter, role, groups)
     message = (message or "").strip()[:MAX_MESSAGE]
     entries = resolve_entries(org, addresses)
@@ -136,7 +140,8 @@ def prepare_invitations(
                 f"Not a member of {org.name}. You may only invite existing members into groups.",
             ))
             continue
-        outcomes.append(Issue(email, invite_role, invite_groups, message, pending.get(email), accounts.get(email)))
+        outcomes.append(Issue(email, invite_role, invite_groups, message, pending.get(email), accounts.get(email),
+                              access_until))
     issued = iter(issue_invitations(org, inviter, [o for o in outcomes if isinstance(o, Issue)]))
     return [next(issued) if isinstance(o, Issue) else o for o in outcomes]
 
@@ -161,6 +166,7 @@ def issue_invitations(
         invitation.groups = list(issue.groups)
         invitation.message = issue.message
         invitation.inviter = inviter
+        invitation.access_until = issue.access_until
         if import_id is not None:
             invitation.import_id = import_id
         issued.append((issue, kind, invitation, invitation.renew(org.invitation_lifetime_days, org.reminder_days_before, org.reminder_halfway)))

@@ -2,6 +2,7 @@ from flask_wtf import FlaskForm
 from wtforms import BooleanField, SelectMultipleField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length
 from wtforms.widgets import CheckboxInput, ListWidget
+from invites.forms import access_until_field
 
 
 class JoinPageForm(FlaskForm):
@@ -20,3 +21,4 @@ class JoinPageForm(FlaskForm):
                     "addresses at them may join.",
         validators=[Length(max=5000)],
     )
+    access_until = access_until_field()

@@ -1,5 +1,7 @@
 """The public Join Web Page of an organization (F13, premium)."""
+from invites.domains import AllowedDomains
 from invites.extensions import Model, db
+from invites.orgs.access import GrantsAccessUntil
 
 join_page_groups = db.Table(
     "join_page_groups",
@@ -9,8 +11,9 @@ join_page_groups = db.Table(
 )
 
 
-class JoinPage(Model):
-    """One per organization, made when an owner first opens the panel. Off by default."""
+class JoinPage(AllowedDomains, GrantsAccessUntil, Model):
+    """One per organization, made when an owner first opens the panel. Off by default.
+    Its ``allowed_domains`` (:class:`AllowedDomains`): empty lets anyone join."""
 
     __tablename__ = "join_pages"
 
@@ -19,27 +22,5 @@ class JoinPage(Model):
     enabled = db.Column(db.Boolean, nullable=False, default=False)
     # The address is /join/<slug>; changing the slug retires the old address.
     slug = db.Column(db.String(60), nullable=False, unique=True)
-    # Allowed email domains, one per line ("example.com", or "*.example.com" for its
-    # subdomains). Empty: anyone may join.
-    allowed_domains = db.Column(db.Text, nullable=False, default="")
-
     org = db.relationship("Organization")
     groups = db.relationship("Group", secondary=join_page_groups, order_by="Group.name")
-
-    @property
-    def domains(self) -> list[str]:
-        return [line for line in self.allowed_domains.split("\n") if line]
-
-    def allows(self, email: str) -> bool:
-        """True when ``email``'s domain is on the list (or the list is empty)."""
-        rules = self.domains
-        if not rules:
-            return True
-        domain = email.rsplit("@", 1)[-1].lower()
-        for rule in rules:
-            if rule.startswith("*."):
-                if domain.endswith(rule[1:]):
-                    return True
-            elif domain == rule:
-                return True
-        return False

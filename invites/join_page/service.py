@@ -3,15 +3,19 @@ unless the owners limit it to email addresses at some domains."""
 from __future__ import annotations
 
 import re
+from datetime import date
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 from invites import policy
 from invites.activity.service import record
+from invites.domains import parse_domains, refusal
 from invites.errors import DomainError, Refusal
 from invites.extensions import db
+from invites.orgs.access import end_of
 from invites.join_page.models import JoinPage
 from invites.orgs.admission import NothingToAdmit, admit
+from invites.orgs.seats import NoFreeSeat
 from invites.orgs.models import Membership, Organization, Role
 from invites.orgs.service import RESERVED_SLUGS, require_premium
 
@@ -20,8 +24,6 @@ if TYPE_CHECKING:
     from invites.groups.models import Group
 
 SLUG = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
-DOMAIN = re.compile(r"^(\*\.)?(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z][a-z0-9-]{0,62}$")
-MAX_DOMAINS = 100
 
 
 class JoinRefused(Refusal):
@@ -55,30 +57,9 @@ def _taken(slug: str, org: Organization) -> bool:
     return db.session.scalar(db.select(other_page.exists() | other_org.exists()))
 
 
-def parse_domains(text: str | None) -> list[str]:
-    """The allowed domains typed one per line (or separated by commas or spaces),
-    lower-cased and de-duplicated. Refuses anything that is not a domain name or a
-    ``*.domain`` rule, naming it."""
-    rules = []
-    for raw in re.split(r"[\s,;]+", (text or "").strip().lower()):
-        if not raw:
-            continue
-        rule = raw.lstrip("@")
-        if not DOMAIN.match(rule) or len(rule) > 253:
-            raise DomainError(
-                f"“{raw}” is not a domain. Write it like example.com, or *.example.com for its subdomains.",
-                "allowed_domains",
-            )
-        if rule not in rules:
-            rules.append(rule)
-    if len(rules) > MAX_DOMAINS:
-        raise DomainError(f"List at most {MAX_DOMAINS} domains.", "allowed_domains")
-    return rules
-
-
 def update_page(
     org: Organization, actor: User, page: JoinPage, *, enabled: bool, slug: str | None,
-    groups: Sequence[Group], allowed_domains: str | None,
+    groups: Sequence[Group], allowed_domains: str | None, access_until: date | None = None,
 ) -> list[tuple[str, str]]:
     """Save the panel. Refuses on the free plan, a malformed or reserved slug, a slug
     taken by another join page or by another organization (its own organization's slug is
@@ -109,6 +90,11 @@ def update_page(
         page.groups = list(groups)
         names = ", ".join(g.name for g in groups) or "none"
         changes.append(("join_page.groups_changed", f"set the Join Web Page's groups to {names}"))
+    ends = end_of(access_until) if access_until != page.access_last_day else page.access_until
+    if ends != page.access_until:
+        page.access_until = ends
+        until = f"the end of {access_until:%Y-%m-%d} (UTC)" if access_until else "no end"
+        changes.append(("join_page.access_changed", f"set the access of people joining through the Join Web Page to {until}"))
     for verb, summary in changes:
         record(org, actor, verb, summary, page)
     return changes
@@ -128,21 +114,9 @@ def check_may_join(page: JoinPage, user: User) -> None:
     confirmed yet (when domains are listed), or an address at another domain."""
     if policy.role_of(user, page.org) is not None:
         raise JoinRefused("member", f"You are already a member of {page.org.name}.")
-    if page.domains:
-        if not page.allows(user.email):
-            rules = ", ".join(page.domains)
-            raise JoinRefused(
-                "domain",
-                f"{page.org.name} accepts people with an email address at {rules}. "
-                f"Your account's address is at {user.email.rsplit('@', 1)[-1]}.",
-            )
-        if not user.is_verified:
-            raise JoinRefused(
-                "unverified",
-                f"Confirm your email address first: {page.org.name} accepts people by the "
-                "domain of a confirmed address. We sent you a confirmation link; follow it, "
-                "then come back and press Join.",
-            )
+    refused = refusal(page, user, page.org.name)
+    if refused:
+        raise JoinRefused(*refused)
 
 
 def join(page: JoinPage, user: User) -> Membership:
@@ -152,8 +126,11 @@ def join(page: JoinPage, user: User) -> Membership:
     groups = f" and {', '.join(g.name for g in page.groups)}" if page.groups else ""
     try:
         return admit(page.org, user, Role.MEMBER, page.groups, verb="join_page.joined", target=page,
+                     access_until=page.access_until,
                      describe=lambda admitted: f"joined through the Join Web Page{groups}",
                      refuse_unchanged=True).membership
     except NothingToAdmit as already:  # the same person's other press won the race
         raise JoinRefused("member", already.message) from already
+    except NoFreeSeat as full:
+        raise JoinRefused("full", full.message) from full
 

@@ -91,9 +91,18 @@ class JoinRequest(Model):
     created_at = db.Column(db.DateTime, nullable=False, default=now)
     decided_at = db.Column(db.DateTime)
     decided_by_id = db.Column(db.ForeignKey("users.id", ondelete="SET NULL"))
+    # The waiting list (issue 19): someone who accepted an invitation or used an invite
+    # link when every seat was taken. Accepting grants what that way in would have.
+    waiting = db.Column(db.Boolean, nullable=False, default=False)
+    invitation_id = db.Column(db.ForeignKey("invitations.id", ondelete="SET NULL",
+                                            name="fk_join_requests_invitation"))
+    invite_link_id = db.Column(db.ForeignKey("invite_links.id", ondelete="SET NULL",
+                                             name="fk_join_requests_invite_link"))
 
     org = db.relationship("Organization")
     link = db.relationship("JoinLink")
+    invitation = db.relationship("Invitation")
+    invite_link = db.relationship("InviteLink")
     user = db.relationship("User", foreign_keys=[user_id])
     decided_by = db.relationship("User", foreign_keys=[decided_by_id])
 

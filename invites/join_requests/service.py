@@ -20,6 +20,7 @@ from invites.activity.service import record
 from invites.clock import now
 from invites.errors import DomainError, Refusal
 from invites.extensions import db
+from invites.invitations.models import Invitation, Status
 from invites.join_requests.models import LINK_ROLES, JoinLink, JoinRequest, Notify, RequestStatus
 from invites.mail.service import MailDeliveryError, build_message, connection, external_url
 from invites.notifications.service import notify
@@ -29,6 +30,7 @@ from invites.pagination import paginate
 
 if TYPE_CHECKING:
     from invites.groups.models import Group
+    from invites.links.models import InviteLink
 
 MAX_MESSAGE = 2000
 
@@ -198,11 +200,31 @@ def ask_again(org: Organization, user: User, dead_way: str) -> JoinRequest:
     return _make_request(org, user, None, "", f"from {dead_way}")
 
 
+def wait_for_seat(
+    org: Organization, user: User, *, invitation: Invitation | None = None, invite_link: InviteLink | None = None,
+) -> JoinRequest:
+    """Put ``user`` on ``org``'s waiting list (issue 19): the invitation they accepted, or
+    the invite link they used, found every seat taken. A join request that remembers the
+    way in, so accepting it grants that way's role, groups and end of access; every owner
+    and manager hears of it. A pending request of theirs is reused (one per person). The
+    caller has rolled back the refused admission and commits this."""
+    pending = db.session.scalar(
+        db.select(JoinRequest).filter_by(org_id=org.id, user_id=user.id, status=RequestStatus.PENDING))
+    if pending is not None:
+        pending.waiting = True
+        pending.invitation = pending.invitation or invitation
+        pending.invite_link = pending.invite_link or invite_link
+        return pending
+    way = "an invitation" if invitation is not None else "an invite link"
+    return _make_request(org, user, None, "", f"through {way}, with no free seat: on the waiting list",
+                         waiting=True, invitation=invitation, invite_link=invite_link)
+
+
 def _make_request(
-    org: Organization, user: User, link: JoinLink | None, message: str | None, via: str,
+    org: Organization, user: User, link: JoinLink | None, message: str | None, via: str, **source: Any,
 ) -> JoinRequest:
     join_request = JoinRequest(org_id=org.id, org=org, link=link, user=user,
-                               message=(message or "").strip()[:MAX_MESSAGE])
+                               message=(message or "").strip()[:MAX_MESSAGE], **source)
     db.session.add(join_request)
     db.session.flush()
     record(org, user, "join_request.made", f"asked to join {via}", join_request)
@@ -284,15 +306,24 @@ def _decide(org: Organization, actor: User, join_request: JoinRequest, status: s
 
 
 def accept_request(org: Organization, actor: User, join_request: JoinRequest) -> JoinRequest:
-    """Grant the link's role and groups (Member, no groups if the link is gone). Refuses a
-    request that is no longer pending, and one from an account whose email address is not
-    confirmed yet (it may belong to someone else; rejecting or dismissing still works).
-    The caller commits, then mails the requester."""
+    """Grant what the request came through: the join request link's role and groups, or
+    for the waiting list the invitation's or invite link's (with their end of access);
+    Member and no groups when that is gone. Refuses a request that is no longer pending,
+    one from an account whose email address is not confirmed yet (it may belong to
+    someone else; rejecting or dismissing still works), and a full organization
+    (:class:`invites.orgs.seats.NoFreeSeat`). The caller commits, then mails the requester."""
     join_request = _decide(org, actor, join_request, RequestStatus.ACCEPTED)
-    user, link = join_request.user, join_request.link
-    admit(org, user, link.role if link else Role.MEMBER, link.groups if link else [],
+    user = join_request.user
+    source = join_request.invitation or join_request.invite_link or join_request.link
+    admit(org, user, source.role if source else Role.MEMBER, source.groups if source else [],
           verb="join_request.accepted", actor=actor, target=join_request,
+          access_until=getattr(source, "access_until", None),
           describe=lambda admitted: f"accepted {user.name}'s request to join")
+    if join_request.invitation is not None and join_request.invitation.status == Status.PENDING:
+        join_request.invitation.status = Status.ACCEPTED  # answered through the waiting list
+        join_request.invitation.accepted_user_id = user.id
+        join_request.invitation.responded_at = now()
+        join_request.invitation.stop_reminders()
     notify(user, "join_request_accepted", f"Your request to join {org.name} was accepted.", org=org)
     db.session.flush()
     return join_request

@@ -3,7 +3,7 @@ from wtforms import DateField, IntegerField, RadioField, SelectField, SelectMult
 from wtforms.validators import DataRequired, Length, NumberRange, Optional
 from wtforms.widgets import CheckboxInput, ListWidget
 
-from invites.forms import choices
+from invites.forms import access_until_field, choices
 from invites.links.models import Access, Expiry
 from invites.links.service import MAX_USES
 
@@ -24,6 +24,13 @@ class LinkForm(FlaskForm):
         validators=[Optional(), NumberRange(min=1, max=MAX_USES)],
         description="Leave empty for no limit.",
     )
+    allowed_domains = TextAreaField(
+        "Allowed email domains (optional)",
+        description="One per line, like example.com; *.example.com allows its subdomains. "
+                    "With domains listed, only confirmed addresses at them may use the link.",
+        validators=[Length(max=5000)],
+    )
+    access_until = access_until_field()
 
 
 class ShareForm(FlaskForm):

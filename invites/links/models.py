@@ -4,7 +4,9 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 from invites.clock import now
+from invites.domains import AllowedDomains
 from invites.extensions import Model, db
+from invites.orgs.access import GrantsAccessUntil
 from invites.orgs.models import Role
 from invites.tokens import ShareableTokenHolder
 
@@ -38,7 +40,10 @@ invite_link_groups = db.Table(
 )
 
 
-class InviteLink(ShareableTokenHolder, Model):
+class InviteLink(AllowedDomains, GrantsAccessUntil, ShareableTokenHolder, Model):
+    """``allowed_domains`` (:class:`AllowedDomains`): the email domains whose confirmed
+    addresses may use the link; empty, anyone its access allows."""
+
     __tablename__ = "invite_links"
 
     id = db.Column(db.Integer, primary_key=True)

@@ -15,13 +15,15 @@ from flask_login import current_user, login_required
 from sqlalchemy.exc import IntegrityError
 from werkzeug.wrappers import Response
 
-from invites import policy
+from invites import policy, qr
+from invites.accounts.service import confirm_to_come_in
 from invites.extensions import db, limiter
 from invites.forms import EmptyForm, choices, confirm_first
 from invites.groups.models import Group
 from invites.groups.forms import offer_roles_and_groups
 from invites.htmx import fragment_or_redirect, page_or_fragment
 from invites.invitations.public import abort_if_member, ask_for_new_invitation
+from invites.join_requests.waiting import put_on_waiting_list
 from invites.groups.loaders import load_groups
 from invites.links import service
 from invites.links.forms import LinkForm, ShareForm
@@ -29,6 +31,7 @@ from invites.links.loaders import load_link
 from invites.links.models import Access, InviteLink
 from invites.orgs.admission import welcome
 from invites.orgs.loaders import load_org, load_org_for
+from invites.orgs.seats import NoFreeSeat
 from invites.pagination import page_number
 from invites.transaction import attempt
 
@@ -39,6 +42,8 @@ if TYPE_CHECKING:
 bp = Blueprint("links", __name__)
 
 UNAVAILABLE_STATUS = {"unknown": 404, "members_only": 403}
+# Refusals of this account, not of the link: its page stays, saying the rule.
+DOMAIN_RULES = ("domain", "unverified")
 
 # The dead links whose page offers "Ask for a new invitation" (issue 18), and how the
 # request names where it came from. A deleted link was withdrawn on purpose: no offer.
@@ -99,6 +104,7 @@ def create(slug: str) -> ResponseReturnValue:
                 expiration=form.expiration.data, custom_date=form.custom_date.data,
                 access=form.access.data, role=form.role.data,
                 groups=load_groups(org, form.groups.data or []), max_uses=form.max_uses.data,
+                allowed_domains=form.allowed_domains.data, access_until=form.access_until.data,
             )
         if done:
             flash("Invite link created. Copy it or share it by email.", "success")
@@ -166,6 +172,50 @@ def delete(slug: str, link_id: int) -> ResponseReturnValue:
     return fragment_or_redirect(None, back)
 
 
+# --- One link's QR code (issue 19): SVG, PNG, a printable sheet ---------------------------
+
+QR_TITLE = "QR code for the invite link"
+
+
+def _qr_address(slug: str, link_id: int) -> tuple[Organization, InviteLink, str]:
+    """The organization, the link and the address its page shows (``address_of``, on
+    PUBLIC_URL), for whoever ``links.edit`` allows. 404, saying why, for a link that lets
+    nobody in any more or whose address cannot be read back."""
+    org = load_org(slug)
+    link = load_link(org, link_id)
+    policy.require(current_user, "links.edit", org, link)
+    address = service.address_of(link)
+    if address is None:
+        why = (f"it is {link.state_label.lower()}" if link.state != "active"
+               else "its address can't be shown again")
+        qr.refuse(f"Invite link #{link.id} has no QR code: {why}.")
+    return org, link, address
+
+
+@bp.route("/o/<slug>/links/<int:link_id>/qr.svg")
+@login_required
+def qr_svg(slug: str, link_id: int) -> ResponseReturnValue:
+    _, link, address = _qr_address(slug, link_id)
+    return qr.image_response(address, "svg", f"invite-link-{link.id}-qr", QR_TITLE)
+
+
+@bp.route("/o/<slug>/links/<int:link_id>/qr.png")
+@login_required
+def qr_png(slug: str, link_id: int) -> ResponseReturnValue:
+    _, link, address = _qr_address(slug, link_id)
+    return qr.image_response(address, "png", f"invite-link-{link.id}-qr", QR_TITLE)
+
+
+@bp.route("/o/<slug>/links/<int:link_id>/qr/print")
+@login_required
+def qr_print(slug: str, link_id: int) -> ResponseReturnValue:
+    org, link, address = _qr_address(slug, link_id)
+    return qr.sheet_response(
+        org.name, address, url_for("links.qr_svg", slug=org.slug, link_id=link.id), QR_TITLE,
+        back=url_for("links.show", slug=org.slug, link_id=link.id), back_label=f"Invite link #{link.id}",
+    )
+
+
 # --- Following a link: /l/<token> ------------------------------------------------------
 
 def _unavailable(error: service.LinkUnavailable, link: InviteLink | None) -> Response:
@@ -198,9 +248,23 @@ def follow(token: str) -> ResponseReturnValue:
     except service.LinkUnavailable as error:
         return _unavailable(error, link)
     role = policy.role_of(current_user, link.org)
-    if current_user.is_authenticated and role is None and link.access != Access.ANYONE:
-        return _unavailable(service.LinkUnavailable("members_only"), link)
-    return render_template("links/follow.html", link=link, token=token, role=role, form=EmptyForm())
+    refusal = None
+    if current_user.is_authenticated:
+        try:
+            service.check_may_use(link, current_user, role is not None)
+        except service.LinkUnavailable as error:
+            if error.reason not in DOMAIN_RULES:
+                return _unavailable(error, link)
+            refusal = error
+    return _follow_page(link, token, role, refusal)
+
+
+def _follow_page(link: InviteLink, token: str, role: str | None,
+                 refusal: service.LinkUnavailable | None = None, status: int = 200) -> tuple[str, int]:
+    """The link's page; with ``refusal``, why this account may not use it (its email
+    domain: the rule stated, and for an unconfirmed address a second press once confirmed)."""
+    return render_template("links/follow.html", link=link, token=token, role=role, refusal=refusal,
+                           form=EmptyForm()), status
 
 
 @bp.route("/l/<token>/join", methods=["POST"])
@@ -218,7 +282,13 @@ def join(token: str) -> ResponseReturnValue:
         db.session.commit()
     except service.LinkUnavailable as error:
         db.session.rollback()
-        return _unavailable(error, link)
+        if error.reason not in DOMAIN_RULES:
+            return _unavailable(error, link)
+        if error.reason == "unverified":
+            confirm_to_come_in(current_user)
+        return _follow_page(link, token, policy.role_of(current_user, link.org), error, status=403)
+    except NoFreeSeat:
+        return put_on_waiting_list(link.org, invite_link=link)
     except IntegrityError:  # the same person joining twice at the same moment
         db.session.rollback()
         return redirect(url_for("orgs.show", slug=link.org.slug))

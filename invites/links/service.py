@@ -14,12 +14,14 @@ from invites import policy, tokens
 from invites.accounts.service import normalize_email
 from invites.activity.service import record
 from invites.clock import now
+from invites.domains import parse_domains, refusal
 from invites.errors import DomainError, Refusal
 from invites.extensions import db
 from invites.invitations.addresses import MAX_ADDRESSES, check_request, split_entries
 from invites.links.models import Access, Expiry, InviteLink
 from invites.mail import quota
 from invites.mail.service import MailDeliveryError, build_message, connection, external_url
+from invites.orgs.access import end_of
 from invites.orgs.admission import Admission, NothingToAdmit, admit
 from invites.orgs.models import Membership, Organization
 from invites.pagination import paginate
@@ -43,6 +45,8 @@ class LinkUnavailable(Refusal):
         "used_up": "This invite link has been used up.",
         "members_only": "This invite link is for existing members only.",
     }
+    # Given with their message (invites.domains.refusal), which states the rule:
+    # "domain" (an address elsewhere) and "unverified" (not confirmed yet).
 
 
 def expiry_from(
@@ -69,12 +73,14 @@ def expiry_from(
 def create_link(
     org: Organization, creator: User, *, expiration: str, custom_date: date | None = None,
     access: str, role: str, groups: Sequence[Group], max_uses: int | None = None,
+    allowed_domains: str | None = None, access_until: date | None = None,
 ) -> tuple[InviteLink, str]:
     """Create a link and return ``(link, token)``; the token is stored only hashed and
     encrypted (:class:`invites.tokens.ShareableTokenHolder`).
 
-    Refuses what :func:`check_settings` refuses, a past custom date, and a maximum number
-    of uses outside 1–100,000.
+    Refuses what :func:`check_settings` refuses, a past custom date, a maximum number
+    of uses outside 1–100,000, and malformed ``allowed_domains`` (typed one per line, as
+    :func:`invites.domains.parse_domains` reads them; empty lets anyone in).
     """
     check_settings(org, creator, access, role, groups)
     if max_uses is not None and not 1 <= max_uses <= MAX_USES:
@@ -82,6 +88,7 @@ def create_link(
     link = InviteLink(
         org_id=org.id, org=org, access=access, role=role, max_uses=max_uses,
         expires_at=expiry_from(expiration, custom_date), created_by=creator,
+        allowed_domains="\n".join(parse_domains(allowed_domains)), access_until=end_of(access_until),
     )
     link.groups = list(groups)
     token = link.issue_token()
@@ -137,6 +144,10 @@ def describe(link: InviteLink) -> str:
     parts.append("never expires" if link.expires_at is None else f"expires {link.expires_at:%Y-%m-%d %H:%M} UTC")
     if link.max_uses:
         parts.append(f"at most {link.max_uses} uses")
+    if link.domains:
+        parts.append("only " + ", ".join(link.domains))
+    if link.access_until:
+        parts.append(f"access until the end of {link.access_last_day:%Y-%m-%d} (UTC)")
     return "; ".join(parts)
 
 
@@ -180,7 +191,8 @@ def use_link(link: InviteLink, user: User) -> Use:
     """``user`` joins through the link, in the caller's transaction; returns a :class:`Use`.
 
     A non-member joins with the link's role and groups, but only through "Anyone with the
-    link"; a member is added to the link's groups they are not in yet (their role stays);
+    link". A link bound to email domains lets in only confirmed addresses at them, members
+    included (:func:`check_may_use`). A member is added to the link's groups they are not in yet (their role stays);
     someone who is in all of them already uses nothing. Refuses (LinkUnavailable) a
     deleted, expired or used-up link and a non-member on a members-only link.
 
@@ -190,15 +202,24 @@ def use_link(link: InviteLink, user: User) -> Use:
     check_usable(link)
     org = link.org
     membership = db.session.scalar(db.select(Membership).filter_by(org_id=org.id, user_id=user.id))
-    if membership is None and link.access != Access.ANYONE:
-        raise LinkUnavailable("members_only")
+    check_may_use(link, user, membership is not None)
     try:
         admission = admit(org, user, link.role, link.groups, verb="link.used", target=link,
-                          describe=_describe_use, refuse_unchanged=True)
+                          describe=_describe_use, refuse_unchanged=True, access_until=link.access_until)
     except NothingToAdmit:
         return Use("already", membership or _membership(org, user), [])
     _count_one_use(link)  # refuses (the caller rolls back) when the last use went meanwhile
     return Use("joined" if admission.joined else "groups_added", admission.membership, admission.groups)
+
+
+def check_may_use(link: InviteLink, user: User, is_member: bool) -> None:
+    """Refuse (LinkUnavailable) a non-member on a members-only link, and anyone the
+    link's email domains do not let in, stating the rule ("domain", "unverified")."""
+    if not is_member and link.access != Access.ANYONE:
+        raise LinkUnavailable("members_only")
+    refused = refusal(link, user, link.org.name)
+    if refused:
+        raise LinkUnavailable(*refused)
 
 
 def _membership(org: Organization, user: User) -> Membership:

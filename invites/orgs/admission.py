@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from invites import policy
@@ -16,6 +17,8 @@ from invites.activity.service import record
 from invites.errors import DomainError
 from invites.extensions import db
 from invites.groups.models import GroupMember
+from invites.orgs.access import longer
+from invites.orgs.seats import require_free_seat
 from invites.orgs.models import JoinedVia, Membership
 
 if TYPE_CHECKING:
@@ -90,6 +93,7 @@ def admit(
     actor: User | None = None,
     target: Any = None,
     refuse_unchanged: bool = False,
+    access_until: datetime | None = None,
 ) -> Admission:
     """Make ``user`` a member of ``org`` with ``role`` and add them to the ``groups`` they are
     not in yet, in the caller's transaction (flushed, not committed).
@@ -104,6 +108,10 @@ def admit(
     every group offered: a way meant to let people in (a link, the Join Web Page) pressed
     twice at once must not count or record the second press. What each way tells people
     (the inviter, the requester) stays with that way.
+
+    ``access_until`` ends a newcomer's access on a date (None: never); for a member it
+    only ever extends theirs (:func:`invites.orgs.access.longer`). A newcomer needs a free
+    seat: refuses (:class:`invites.orgs.seats.NoFreeSeat`) a full organization.
     """
     via = way_in(verb, target)
     membership = _locked_membership(org, user)
@@ -112,8 +120,13 @@ def admit(
     if membership is not None and not added and refuse_unchanged:
         raise NothingToAdmit(f"You are already a member of {org.name}.")
     if membership is None:
-        membership = Membership(org_id=org.id, user_id=user.id, role=role, joined_via=via)
+        require_free_seat(org)
+        membership = Membership(org_id=org.id, user_id=user.id, role=role, joined_via=via,
+                                access_until=access_until)
         db.session.add(membership)
+    elif longer(membership.access_until, access_until) != membership.access_until:
+        membership.access_until = longer(membership.access_until, access_until)
+        membership.access_warned_at = None  # a new end gets its own warning
     for group in added:
         db.session.add(GroupMember(group_id=group.id, user_id=user.id))
     admission = Admission(membership, joined, added)

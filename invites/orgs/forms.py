@@ -1,9 +1,10 @@
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, IntegerField, SelectField, StringField, TextAreaField
+from wtforms import BooleanField, DateField, IntegerField, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length, NumberRange, Optional, Regexp
 
 from invites.forms import choices
 from invites.orgs.models import Role
+from invites.orgs.service import MAX_MEMBER_LIMIT
 
 SLUG_PATTERN = r"^[a-z0-9]+(?:-[a-z0-9]+)*$"
 
@@ -26,6 +27,12 @@ class RoleForm(FlaskForm):
     role = SelectField("Role", choices=choices(Role.choices()))
 
 
+class AccessForm(FlaskForm):
+    """A member's last day of access, on the Members panel (issue 19); empty: no end."""
+
+    access_until = DateField("Access until", validators=[Optional()])
+
+
 class PermissionsForm(FlaskForm):
     managers_may_add_people = BooleanField("Managers")
     members_may_add_people = BooleanField("Members")
@@ -43,3 +50,9 @@ class PermissionsForm(FlaskForm):
                     "Answering, cancelling or resending stops it.",
     )
     reminder_halfway = BooleanField("Also remind them halfway through the invitation's life")
+    member_limit = IntegerField(
+        "Member limit (optional)", validators=[Optional(), NumberRange(min=1, max=MAX_MEMBER_LIMIT)],
+        description="The most members, owners included. When every seat is taken, nobody new joins: "
+                    "people accepting an invitation or using an invite link go on the waiting list "
+                    "under Join Requests. Leave empty for no limit.",
+    )

@@ -8,6 +8,7 @@ from sqlalchemy.orm import Mapper, validates
 from invites.accounts.models import User
 from invites.clock import now
 from invites.extensions import Model, db
+from invites.orgs.access import GrantsAccessUntil
 
 
 class Role:
@@ -83,6 +84,9 @@ class Organization(Model):
     # always names the inviter and the organization (security review F4).
     invitation_intro = db.Column(db.Text, nullable=False, default="", server_default="")
     created_at = db.Column(db.DateTime, nullable=False, default=now)
+    # Seat limits (issue 19): the most members the owners allow; None for no limit (the
+    # plan may still set one: invites.orgs.seats).
+    member_limit = db.Column(db.Integer)
 
     __table_args__ = (
         db.CheckConstraint("plan in ('free', 'premium')", name="plan"),
@@ -97,7 +101,7 @@ class Organization(Model):
         return f"<Organization {self.slug}>"
 
 
-class Membership(Model):
+class Membership(GrantsAccessUntil, Model):
     __tablename__ = "memberships"
 
     id = db.Column(db.Integer, primary_key=True)
@@ -113,6 +117,10 @@ class Membership(Model):
     sort_name = db.Column(db.String(120), nullable=False)
     # JoinedVia: the way in, for the Overview's recent joins and joins per week.
     joined_via = db.Column(db.String(20))
+    # Access that ends (issue 19): ``access_until`` from GrantsAccessUntil, the first
+    # moment without it (None: no end); when the member and the staff were told it is
+    # ending (invites.orgs.expiry).
+    access_warned_at = db.Column(db.DateTime)
 
     org = db.relationship("Organization")
     user = db.relationship("User")
@@ -124,6 +132,8 @@ class Membership(Model):
         db.Index("ix_memberships_org_order", "org_id", "role_order", "sort_name", "id"),
         # The Overview's recent joins and joins per week (joined_via read from the index).
         db.Index("ix_memberships_org_created", "org_id", "created_at", "id", "joined_via"),
+        # flask expire-memberships: the ends due, in order.
+        db.Index("ix_memberships_access_until", "access_until", "id"),
         db.CheckConstraint(
             "role in ('owner', 'manager', 'member', 'collaborator')", name="role"
         ),

@@ -23,6 +23,7 @@ from invites.invitations.models import Invitation, Status
 from invites.join_requests.models import JoinRequest, RequestStatus
 from invites.links.models import InviteLink
 from invites.orgs.models import JoinedVia, Membership
+from invites.orgs.seats import seat_limit
 
 if TYPE_CHECKING:
     from invites.accounts.models import User
@@ -42,13 +43,19 @@ OUTCOMES = (Status.ACCEPTED, Status.DECLINED, Status.EXPIRED, Status.PENDING, St
 class Counts:
     """The four numbers at the top, each the size of what its panel lists, counted up to
     :data:`COUNT_CAP` and one more (shown "10,000+"), so counting costs the same at any size,
-    as the panels' own page counts do. A seat limit (a later issue) adds ``seats`` here,
-    beside ``members``."""
+    as the panels' own page counts do. ``seats``: the organization's seat limit, if any
+    (:func:`invites.orgs.seats.seat_limit`, read without a query), beside ``members``."""
 
     members: int
     pending_invitations: int
     waiting_requests: int
     active_links: int
+    seats: int | None = None
+
+    @property
+    def free_seats(self) -> int | None:
+        """Seats still free (0 when full or over the limit); None without a limit."""
+        return None if self.seats is None else max(0, self.seats - self.members)
 
     @staticmethod
     def show(count: int) -> str:
@@ -135,7 +142,12 @@ def _count_columns(org: Organization, at: datetime) -> list[ScalarSelect[int]]:
 
 def counts(org: Organization, at: datetime | None = None) -> Counts:
     """The four numbers at the top, in one query."""
-    return Counts(*map(int, db.session.execute(select(*_count_columns(org, at or now()))).one()))
+    return _counts(org, db.session.execute(select(*_count_columns(org, at or now()))).one())
+
+
+def _counts(org: Organization, figures: Sequence[Any]) -> Counts:
+    members, pending, waiting, links = map(int, figures)
+    return Counts(members, pending, waiting, links, seats=seat_limit(org))
 
 
 def waiting_requests(org: Organization, limit: int = LIST_LIMIT) -> Sequence[JoinRequest]:
@@ -284,7 +296,7 @@ def staff_overview(org: Organization, at: datetime | None = None) -> StaffOvervi
     first = rows[0] if rows else db.session.execute(select(*carried)).one()
     offset = 1 if rows else 0
     return StaffOverview(
-        counts=Counts(*map(int, first[offset:offset + 4])),
+        counts=_counts(org, first[offset:offset + 4]),
         waiting_requests=waiting_requests(org),
         expiring_invitations=expiring_invitations(org, at),
         recent_joins=[row[0] for row in rows],

@@ -13,10 +13,11 @@ from invites.forms import EmptyForm, confirm_first
 from invites.htmx import fragment_or_redirect, is_htmx, page_or_fragment
 from invites.orgs import overview, service
 from invites.orgs.charts import overview_charts, way_css
-from invites.orgs.forms import OrganizationForm, PermissionsForm, RoleForm
+from invites.orgs.forms import AccessForm, OrganizationForm, PermissionsForm, RoleForm
 from invites.orgs.loaders import load_membership, load_org, load_org_for
 from invites.pagination import page_number
 from invites.orgs.models import JoinedVia, Membership, Organization, Role
+from invites.times import show_day
 from invites.transaction import attempt
 
 bp = Blueprint("orgs", __name__)
@@ -88,16 +89,24 @@ def _row_context(org: Organization) -> dict[str, Any]:
         "role_choices": [(value, Role.LABELS[value]) for value in policy.assignable_roles(current_user, org)],
         "may_change_roles": policy.can(current_user, "members.change_role", org),
         "may_remove": policy.can(current_user, "members.remove", org),
+        "may_change_access": policy.can(current_user, "members.change_access", org),
         "form": EmptyForm(),
     }
+
+
+def _load_member(slug: str, membership_id: int, action: str) -> tuple[Organization, Membership]:
+    """The organization and one of its memberships, once the policy allows ``action`` on it
+    (another organization's membership is a 404 before anything is asked)."""
+    org = load_org(slug)
+    membership = load_membership(org, membership_id)
+    policy.require(current_user, action, org, membership)
+    return org, membership
 
 
 @bp.route("/o/<slug>/members/<int:membership_id>/role", methods=["POST"])
 @login_required
 def change_role(slug: str, membership_id: int) -> ResponseReturnValue:
-    org = load_org(slug)
-    membership = load_membership(org, membership_id)
-    policy.require(current_user, "members.change_role", org, membership)
+    org, membership = _load_member(slug, membership_id, "members.change_role")
     form = RoleForm()
     if form.validate_on_submit():
         with attempt() as done:
@@ -107,6 +116,25 @@ def change_role(slug: str, membership_id: int) -> ResponseReturnValue:
             flash(f"{membership.user.name} is now {membership.role_label}.", "success")
     else:
         flash("Choose one of the listed roles.", "error")
+    return _member_row_or_redirect(org, membership)
+
+
+@bp.route("/o/<slug>/members/<int:membership_id>/access", methods=["POST"])
+@login_required
+def change_access(slug: str, membership_id: int) -> ResponseReturnValue:
+    """The last day of a member's access (issue 19), from their row: a date, or empty
+    for access without an end."""
+    org, membership = _load_member(slug, membership_id, "members.change_access")
+    form = AccessForm()
+    if form.validate_on_submit():
+        with attempt() as done:
+            changed = service.change_access(org, current_user, membership, form.access_until.data)
+        if done and changed:
+            day = membership.access_last_day
+            flash(f"{membership.user.name}'s access ends at the end of {show_day(day)} (UTC)." if day
+                  else f"{membership.user.name}'s access no longer ends.", "success")
+    else:
+        flash("Enter the last day of access as a date, or leave it empty for no end.", "error")
     return _member_row_or_redirect(org, membership)
 
 
@@ -126,9 +154,7 @@ def _member_row_or_redirect(org: Organization, membership: Membership) -> Respon
 @bp.route("/o/<slug>/members/<int:membership_id>/remove", methods=["POST"])
 @login_required
 def remove_member(slug: str, membership_id: int) -> ResponseReturnValue:
-    org = load_org(slug)
-    membership = load_membership(org, membership_id)
-    policy.require(current_user, "members.remove", org, membership)
+    org, membership = _load_member(slug, membership_id, "members.remove")
     asking = confirm_first(
         title=f"Remove {membership.user.name}?",
         message=f"{membership.user.name} will lose access to {org.name} and its groups.",
@@ -182,6 +208,7 @@ def permissions(slug: str) -> ResponseReturnValue:
                 invitation_lifetime_days=form.invitation_lifetime_days.data,
                 reminder_days_before=form.reminder_days_before.data or None,
                 reminder_halfway=form.reminder_halfway.data,
+                member_limit=form.member_limit.data,
             )
         if done:
             flash("Permissions saved." if changes else "Nothing changed.", "success")

@@ -4,6 +4,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections.abc import Sequence
+from datetime import date
 from typing import Any
 
 from flask_sqlalchemy.pagination import Pagination
@@ -17,10 +18,13 @@ from invites.errors import DomainError
 from invites.extensions import db
 from invites.groups.models import Group, GroupMember
 from invites.invitations.reminders import reschedule as reschedule_reminders
+from invites.orgs.access import end_of
 from invites.orgs.models import JoinedVia, Membership, Organization, Plan, Role
 from invites.pagination import Page, paginate
 
 RESERVED_SLUGS = {"new", "admin", "api", "static", "login", "logout", "register", "join", "o", "orgs"}
+
+MAX_MEMBER_LIMIT = 1_000_000
 
 
 def slugify(text: str) -> str:
@@ -219,6 +223,21 @@ def change_role(org: Organization, actor: User, membership: Membership, new_role
     return membership
 
 
+def change_access(org: Organization, actor: User, membership: Membership, day: date | None) -> bool:
+    """Set the last day of ``membership``'s access (None: no end); returns whether it
+    changed. Refuses a day already past and an end for an owner (owners' access never ends:
+    ``flask expire-memberships`` passes them over). A new end is warned about afresh."""
+    if day is not None and membership.role == Role.OWNER:
+        raise DomainError("An owner's access does not end. Change their role first.", "access_until")
+    if day == membership.access_last_day:
+        return False
+    membership.access_until = end_of(day)
+    membership.access_warned_at = None
+    until = f"to the end of {day:%Y-%m-%d} (UTC)" if day else "to no end"
+    record(org, actor, "member.access_changed", f"set {membership.user.name}'s access {until}", membership)
+    return True
+
+
 def _remove_membership(org: Organization, membership: Membership) -> None:
     group_ids = db.select(Group.id).where(Group.org_id == org.id)
     db.session.execute(
@@ -252,6 +271,7 @@ def update_permissions(
     org: Organization, actor: User, *, managers_may_add_people: bool, members_may_add_people: bool,
     require_group_on_invite: bool, invitation_lifetime_days: int,
     reminder_days_before: int | None = None, reminder_halfway: bool = False,
+    member_limit: int | None = None,
 ) -> list[str]:
     """Change the "who may add new people" switches and invitation settings (F5); returns
     the changes recorded. Refuses a lifetime outside 1–365 days and reminders outside 1–30
@@ -264,12 +284,15 @@ def update_permissions(
         "invitation_lifetime_days": "invitation lifetime (days)",
         "reminder_days_before": "reminder (days before expiry)",
         "reminder_halfway": "reminder halfway",
+        "member_limit": "member limit",
     }
     days_before = int(reminder_days_before) if reminder_days_before else None
     if not 1 <= int(invitation_lifetime_days) <= 365:
         raise DomainError("Choose between 1 and 365 days.", "invitation_lifetime_days")
     if days_before is not None and not 1 <= days_before <= 30:
         raise DomainError("Choose between 1 and 30 days, or no reminders.", "reminder_days_before")
+    if member_limit is not None and not 1 <= int(member_limit) <= MAX_MEMBER_LIMIT:
+        raise DomainError(f"Choose between 1 and {MAX_MEMBER_LIMIT:,} members, or leave it empty.", "member_limit")
     new_values: dict[str, object] = {
         "managers_may_add_people": bool(managers_may_add_people),
         "members_may_add_people": bool(members_may_add_people),
@@ -277,6 +300,7 @@ def update_permissions(
         "invitation_lifetime_days": int(invitation_lifetime_days),
         "reminder_days_before": days_before,
         "reminder_halfway": bool(reminder_halfway),
+        "member_limit": int(member_limit) if member_limit else None,
     }
     changes = []
     for key, value in new_values.items():

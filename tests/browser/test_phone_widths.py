@@ -35,6 +35,14 @@ NOT_PAGES = {
     "/o/<slug>/imports/template.<any(csv, xlsx):kind>": "a download",
     "/o/<slug>/invitations/people": "an htmx fragment (the member search's results)",
     "/dev/outbox/<int:message_id>/html": "an email's HTML, shown in a frame of /dev/outbox",
+    "/o/<slug>/manage/members/export.csv": "a download (CSV export)",
+    "/o/<slug>/manage/invitations/export.csv": "a download (CSV export)",
+    "/o/<slug>/manage/join-requests/export.csv": "a download (CSV export)",
+    "/o/<slug>/manage/activity/export.csv": "a download (CSV export)",
+    "/o/<slug>/links/<int:link_id>/qr.svg": "an image (a QR code) and its download",
+    "/o/<slug>/links/<int:link_id>/qr.png": "an image (a QR code) and its download",
+    "/o/<slug>/manage/join-page/qr.svg": "an image (a QR code) and its download",
+    "/o/<slug>/manage/join-page/qr.png": "an image (a QR code) and its download",
 }
 
 # More states of some pages: (rule, query or world attribute, label).
