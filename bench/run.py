@@ -11,6 +11,10 @@
 5. Spreadsheet uploads: the costliest file of each kind that the import's limits still let
    in (or refuse last), parsed by read_rows in a child process, against 2 s and 150 MB of
    peak RSS. Alone: ``python -m bench.run --only spreadsheet`` (no database needed).
+6. Member search (bench/search.py), send-reminders over 10,000 due invitations
+   (bench/reminders.py), the CSV export of 100,000 members streamed through gunicorn with
+   the worker's peak RSS (bench/exports.py), and expire-memberships over 10,000 ended
+   memberships (bench/expiry.py), in that order: the last removes them.
 
 It builds its own PostgreSQL database (on BENCH_DATABASE_SERVER, default the local
 one) and drops it afterwards. Not part of `make test`.
@@ -755,13 +759,6 @@ def main(argv=None):
         print(f"smtplib.send_message, same messages     {sent / plain:>7.0f} messages/s   ratio {seconds / plain:.2f}x")
         print(f"SQL queries per reminder: {first:.1f} over the first 100, {overall:.1f} over the rest")
 
-        from bench.expiry import measure_expiry
-
-        removed, seconds, per_removal = measure_expiry(url, world, make_app)
-        print(f"\nAccess that ends: flask expire-memberships over {removed:,} ended memberships of 100,000")
-        print(f"expire-memberships                      {removed / seconds:>7.0f} removals/s   "
-              f"{seconds:.1f} s   {per_removal:.1f} SQL queries per removal")
-
         peak = measure_memory(url)
         print(f"\nMemory: peak RSS of the worker that ran a 500-row import: {peak:.0f} MB")
 
@@ -770,6 +767,14 @@ def main(argv=None):
         rows, megabytes, first, seconds, before, peak = measure_member_export(url, world, app)
         print(f"CSV export of {rows:,} members: {seconds:.1f} s ({megabytes:.1f} MB streamed, first bytes after "
               f"{first * 1000:.0f} ms), peak RSS {peak:.0f} MB (the worker had {before:.0f} MB before; limit {PEAK_LIMIT_MB} MB)")
+
+        # Last: it removes 10,000 of the world's members.
+        from bench.expiry import measure_expiry
+
+        removed, seconds, per_removal = measure_expiry(url, world, make_app)
+        print(f"\nAccess that ends: flask expire-memberships over {removed:,} ended memberships of 100,000")
+        print(f"expire-memberships                      {removed / seconds:>7.0f} removals/s   "
+              f"{seconds:.1f} s   {per_removal:.1f} SQL queries per removal")
     report_spreadsheets()
     print(f"\nbench finished in {time.monotonic() - began:.0f} s")
 
