@@ -156,6 +156,7 @@ def register_template_helpers(app: Flask) -> None:
     from invites.notifications.service import BELL_LIMIT, unread_count
     from invites.orgs.models import Role
     from invites.orgs.panels import visible_panels
+    from invites.orgs.seats import free_seats
     from invites.times import show_day, show_time
     from invites.urls import row_url
     from invites.wrapping import breakable_email
@@ -164,6 +165,7 @@ def register_template_helpers(app: Flask) -> None:
     app.add_template_filter(breakable_email, "breakable_email")  # <wbr> at "@" and dots
     app.add_template_global(show_time, "date")  # relative, in the viewer's zone: times.py
     app.add_template_global(show_day, "day")  # a calendar day (a last day of access): times.py
+    app.add_template_global(free_seats, "free_seats")  # None without a seat limit: orgs/seats.py
     app.add_template_global(row_url, "row_url")  # url_for built once per page for its rows: urls.py
 
     @app.context_processor

@@ -50,3 +50,10 @@ def require_free_seat(org: Organization) -> None:
     if used >= limit:
         raise NoFreeSeat(f"{org.name} has no free seat: all {limit} are taken. "
                          "An owner can raise the limit under Permissions, or remove someone.")
+
+
+def free_seats(org: Organization) -> int | None:
+    """Seats still free (0 when full or over the limit); None without a limit. The
+    ``free_seats`` template global: the pages that invite say when the next person waits."""
+    limit = seat_limit(org)
+    return None if limit is None else max(0, limit - seats_used(org))

@@ -182,3 +182,15 @@ def test_fifty_admissions_at_once_into_the_last_three_seats_make_three_members(a
     joined = db.session.scalar(db.select(db.func.count(Membership.id)).where(
         Membership.org_id == org_id, Membership.user_id.in_(ids)))
     assert joined == 3
+
+
+def test_the_pages_that_invite_say_when_the_next_person_waits(client, auth, team):
+    auth.login(team.owner)
+    notice = "Acme Training has no free seat."
+    assert notice not in client.get(f"/o/{team.org.slug}/invitations/new").get_data(as_text=True)
+    fill(team.org)
+    for page in ("invitations/new", "links/new", "manage/imports"):
+        assert notice in client.get(f"/o/{team.org.slug}/{page}").get_data(as_text=True), page
+    team.org.member_limit += 1
+    db.session.commit()
+    assert notice not in client.get(f"/o/{team.org.slug}/links/new").get_data(as_text=True)
