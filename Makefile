@@ -42,10 +42,11 @@ chromium:
 	fi
 
 # Type checks (config in pyproject.toml), then the whole suite on SQLite, or on
-# TEST_DATABASE_URL when it is set.
+# TEST_DATABASE_URL when it is set: one pytest-xdist worker per CPU, each with its own
+# database, a test file's tests on one worker (the phone-width summary reads its file's).
 test: install chromium
 	$(VENV)/bin/mypy
-	$(VENV)/bin/pytest
+	$(VENV)/bin/pytest -n auto --dist loadfile
 
 # Benchmarks (README, Performance): builds its own PostgreSQL database and servers.
 bench: install

@@ -2,6 +2,7 @@
 SMTP server, a live server and a real browser. See docs/architecture.md, Testing."""
 import os
 import shutil
+from contextlib import contextmanager
 
 import flask_migrate
 import pytest
@@ -28,12 +29,38 @@ PASSWORD = "correct horse battery"
 
 
 @pytest.fixture(scope="session")
-def database_url(tmp_path_factory):
-    """TEST_DATABASE_URL (PostgreSQL in CI) or a SQLite file for this run."""
+def database_url(tmp_path_factory, worker_id):
+    """TEST_DATABASE_URL (PostgreSQL in CI) or a SQLite file for this run. With pytest-xdist
+    (``make test`` runs ``-n auto``) each worker has its own: a SQLite file in its own
+    temporary directory, or a PostgreSQL database named after TEST_DATABASE_URL's and the
+    worker, made here and dropped at the end."""
     url = os.environ.get("TEST_DATABASE_URL")
-    if url:
-        return url
-    return f"sqlite:///{tmp_path_factory.mktemp('db') / 'test.sqlite3'}"
+    if not url:
+        yield f"sqlite:///{tmp_path_factory.mktemp('db') / 'test.sqlite3'}"
+    elif worker_id == "master":
+        yield url
+    else:
+        with worker_database(url, worker_id) as own:
+            yield own
+
+
+@contextmanager
+def worker_database(url, worker_id):
+    """A fresh PostgreSQL database beside ``url``'s for one xdist worker."""
+    import psycopg
+    from sqlalchemy.engine import make_url
+
+    base = make_url(url)
+    own = base.set(database=f"{base.database}_{worker_id}")
+    admin = base.set(drivername="postgresql", database="postgres").render_as_string(hide_password=False)
+    with psycopg.connect(admin, autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{own.database}" WITH (FORCE)')
+        conn.execute(f'CREATE DATABASE "{own.database}"')
+    try:
+        yield own.render_as_string(hide_password=False)
+    finally:
+        with psycopg.connect(admin, autocommit=True) as conn:
+            conn.execute(f'DROP DATABASE IF EXISTS "{own.database}" WITH (FORCE)')
 
 
 def _make_app(database_url, **overrides):
