@@ -31,10 +31,10 @@ from sqlalchemy.orm import joinedload
 from invites.activity.service import record
 from invites.clock import now
 from invites.extensions import db
-from invites.groups.models import Group, GroupMember
 from invites.mail.service import MailDeliveryError, Message, build_message, connection, external_url
 from invites.notifications.service import notify
 from invites.orgs.models import Membership, Organization, Role
+from invites.orgs.service import leave_groups
 from invites.times import show_day
 
 WARN_DAYS = 7
@@ -117,12 +117,7 @@ def _remove(membership: Membership, at: datetime) -> bool:
     if gone.rowcount != 1:  # type: ignore[attr-defined]
         return False
     db.session.expunge(membership)
-    db.session.execute(
-        db.delete(GroupMember)
-        .where(GroupMember.user_id == user.id,
-               GroupMember.group_id.in_(db.select(Group.id).where(Group.org_id == org.id)))
-        .execution_options(synchronize_session=False)
-    )
+    leave_groups(org, user.id)
     record(org, None, "member.access_ended",
            f"{user.name}'s access ended (last day {show_day(last_day)}): removed from the organization and its groups",
            user)
