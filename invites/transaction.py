@@ -55,3 +55,15 @@ def attempt(form: Any = None, category: str = "error", commit: bool = True) -> I
     if commit:
         db.session.commit()
     outcome.ok = True
+
+
+def claim_first(query: Any, of: Any) -> Any:
+    """The first row of ``query`` (ordered by the caller) that no other transaction holds,
+    locked for this one: ``FOR UPDATE SKIP LOCKED`` of the table of ``of`` on PostgreSQL,
+    so several runners of a scheduled command on several machines each take another row.
+    SQLite has no row locks: the caller's conditional UPDATE or DELETE decides there.
+    Reloaded from the database (``populate_existing``), not from the session."""
+    query = query.limit(1)
+    if db.session.get_bind().dialect.name == "postgresql":
+        query = query.with_for_update(skip_locked=True, of=of)
+    return db.session.scalars(query.execution_options(populate_existing=True)).unique().first()

@@ -32,6 +32,7 @@ from invites.notifications.service import renotify_invitation
 from invites.orgs.models import Organization
 from invites.times import relative
 from invites.tokens import hash_token, new_token
+from invites.transaction import claim_first
 
 
 @dataclass
@@ -76,13 +77,11 @@ def _claim_next(at: datetime, passed_over: set[int]) -> Invitation | None:
         .options(joinedload(Invitation.org), joinedload(Invitation.inviter), selectinload(Invitation.groups))
         .where(Invitation.remind_at <= at, Invitation.status == Status.PENDING)
         .order_by(Invitation.remind_at, Invitation.id)
-        .limit(1)
     )
     if passed_over:
         query = query.where(Invitation.id.not_in(passed_over))
-    if db.session.get_bind().dialect.name == "postgresql":
-        query = query.with_for_update(skip_locked=True, of=Invitation)
-    return db.session.scalars(query.execution_options(populate_existing=True)).unique().first()
+    claimed: Invitation | None = claim_first(query, of=Invitation)
+    return claimed
 
 
 def _remind(invitation: Invitation, at: datetime, send: Callable[[Message], None]) -> str | None:

@@ -90,9 +90,8 @@ def update_page(
         page.groups = list(groups)
         names = ", ".join(g.name for g in groups) or "none"
         changes.append(("join_page.groups_changed", f"set the Join Web Page's groups to {names}"))
-    ends = end_of(access_until) if access_until != page.access_last_day else page.access_until
-    if ends != page.access_until:
-        page.access_until = ends
+    if access_until != page.access_last_day:
+        page.access_until = end_of(access_until)
         until = f"the end of {access_until:%Y-%m-%d} (UTC)" if access_until else "no end"
         changes.append(("join_page.access_changed", f"set the access of people joining through the Join Web Page to {until}"))
     for verb, summary in changes:

@@ -124,8 +124,8 @@ def admit(
         membership = Membership(org_id=org.id, user_id=user.id, role=role, joined_via=via,
                                 access_until=access_until)
         db.session.add(membership)
-    elif longer(membership.access_until, access_until) != membership.access_until:
-        membership.access_until = longer(membership.access_until, access_until)
+    elif (ends := longer(membership.access_until, access_until)) != membership.access_until:
+        membership.access_until = ends
         membership.access_warned_at = None  # a new end gets its own warning
     for group in added:
         db.session.add(GroupMember(group_id=group.id, user_id=user.id))

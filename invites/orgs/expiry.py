@@ -35,6 +35,7 @@ from invites.mail.service import MailDeliveryError, Message, build_message, conn
 from invites.notifications.service import notify
 from invites.orgs.models import Membership, Organization, Role
 from invites.orgs.service import leave_groups
+from invites.transaction import claim_first
 from invites.times import show_day
 
 WARN_DAYS = 7
@@ -84,10 +85,9 @@ def expire_memberships(at: datetime | None = None, warn_days: int = WARN_DAYS) -
 def _claim(query: Select[Any]) -> Membership | None:
     """The first membership of ``query`` that no other runner holds, locked (PostgreSQL)
     for this transaction, with its person and organization."""
-    query = query.options(joinedload(Membership.user), joinedload(Membership.org)).limit(1)
-    if db.session.get_bind().dialect.name == "postgresql":
-        query = query.with_for_update(skip_locked=True, of=Membership)
-    return db.session.scalars(query.execution_options(populate_existing=True)).first()
+    claimed: Membership | None = claim_first(
+        query.options(joinedload(Membership.user), joinedload(Membership.org)), of=Membership)
+    return claimed
 
 
 def _due(at: datetime) -> Select[Any]:

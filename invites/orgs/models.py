@@ -101,6 +101,12 @@ class Organization(Model):
         return f"<Organization {self.slug}>"
 
 
+def lock_organization(org: Organization) -> None:
+    """Serialize changes that count an organization's members (its owners, its seats):
+    a row lock on PostgreSQL, held to the transaction's end; SQLite lets one writer in."""
+    db.session.execute(db.select(Organization.id).where(Organization.id == org.id).with_for_update())
+
+
 class Membership(GrantsAccessUntil, Model):
     __tablename__ = "memberships"
 

@@ -18,7 +18,7 @@ from flask import current_app, has_app_context
 
 from invites.errors import DomainError
 from invites.extensions import db
-from invites.orgs.models import Membership, Organization
+from invites.orgs.models import Membership, Organization, lock_organization
 
 
 class NoFreeSeat(DomainError):
@@ -44,8 +44,7 @@ def require_free_seat(org: Organization) -> None:
     limit = seat_limit(org)
     if limit is None:
         return
-    if db.session.get_bind().dialect.name == "postgresql":
-        db.session.execute(db.select(Organization.id).where(Organization.id == org.id).with_for_update())
+    lock_organization(org)
     used = seats_used(org)
     if used >= limit:
         raise NoFreeSeat(f"{org.name} has no free seat: all {limit} are taken. "

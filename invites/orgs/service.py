@@ -19,7 +19,7 @@ from invites.extensions import db
 from invites.groups.models import Group, GroupMember
 from invites.invitations.reminders import reschedule as reschedule_reminders
 from invites.orgs.access import end_of
-from invites.orgs.models import JoinedVia, Membership, Organization, Plan, Role
+from invites.orgs.models import JoinedVia, Membership, Organization, Plan, Role, lock_organization
 from invites.pagination import Page, paginate
 
 RESERVED_SLUGS = {"new", "admin", "api", "static", "login", "logout", "register", "join", "o", "orgs"}
@@ -173,13 +173,6 @@ def _count_up_to(query: Select[Any], bound: int) -> int:
     return db.session.execute(db.select(func.count()).select_from(rows)).scalar_one()
 
 
-def _lock_org(org: Organization) -> None:
-    """Serialize changes to an organization's owners (a row lock on PostgreSQL)."""
-    db.session.execute(
-        db.select(Organization.id).where(Organization.id == org.id).with_for_update()
-    )
-
-
 def _owner_count(org: Organization) -> int:
     return db.session.scalar(
         db.select(func.count()).select_from(Membership).filter_by(org_id=org.id, role=Role.OWNER)
@@ -188,7 +181,7 @@ def _owner_count(org: Organization) -> int:
 
 def _refuse_losing_last_owner(org: Organization, membership: Membership, message: str) -> None:
     if membership.role == Role.OWNER:
-        _lock_org(org)
+        lock_organization(org)
         if _owner_count(org) <= 1:
             raise DomainError(message)
 
