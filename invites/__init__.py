@@ -120,6 +120,8 @@ def register_extensions(app: Flask) -> None:
 def register_blueprints(app: Flask) -> None:
     from invites.accounts.routes import bp as accounts
     from invites.activity.routes import bp as activity
+    from invites.api.panel import bp as api_tokens
+    from invites.api.reference import register_api
     from invites.exports.routes import bp as exports
     from invites.groups.routes import bp as groups
     from invites.home import bp as home
@@ -133,8 +135,9 @@ def register_blueprints(app: Flask) -> None:
     from invites.orgs.routes import bp as orgs
 
     for blueprint in (home, accounts, orgs, groups, invitations, links, join_requests,
-                      join_page, imports, notifications, activity, exports, outbox):
+                      join_page, imports, notifications, activity, exports, outbox, api_tokens):
         app.register_blueprint(blueprint)
+    register_api(app)  # /api/v1: the JSON API, documented by flask-smorest
     if app.config.get("BENCH_ENDPOINTS"):
         _register_bench_endpoint(app)
 

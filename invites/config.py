@@ -86,6 +86,14 @@ class Config:
         "free": _int("MEMBER_LIMIT_FREE", 0) or None,
         "premium": _int("MEMBER_LIMIT_PREMIUM", 0) or None,
     }
+    # The JSON API (issue 20): requests per token (Flask-Limiter's notation).
+    API_RATE_LIMIT = os.environ.get("API_RATE_LIMIT", "600 per minute")
+    # flask-smorest: the OpenAPI document it builds from invites/api/schemas.py, served at
+    # /api/v1/openapi.json (its own browser pages load scripts from CDNs: not served).
+    API_TITLE = "Invites API"
+    API_VERSION = "v1"
+    OPENAPI_VERSION = "3.1.0"
+    OPENAPI_URL_PREFIX = None  # invites/api/reference.py serves the document
     # bench/ only: adds /bench/bare, the ceiling a page's throughput is compared with.
     BENCH_ENDPOINTS = _flag("BENCH_ENDPOINTS")
     # Uploads (Import Learners) are at most 1 MB; anything much larger is refused early.

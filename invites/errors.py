@@ -4,13 +4,13 @@ from __future__ import annotations
 import re
 from typing import TYPE_CHECKING
 
-from flask import render_template, request
+from flask import jsonify, render_template, request
 from werkzeug.exceptions import HTTPException, SecurityError
 
 from invites.extensions import db
 
 if TYPE_CHECKING:
-    from flask import Flask
+    from flask import Flask, Response
     from flask.typing import ResponseReturnValue
     from flask_wtf import FlaskForm
 
@@ -61,6 +61,7 @@ TITLES = {
 
 EXPLANATIONS = {
     400: "The request could not be understood. If you submitted a form, reload the page and try again.",
+    401: "Send an organization API token: Authorization: Bearer <token>.",
     403: "You do not have permission to do this here. Ask an owner of the organization if you need access.",
     404: "There is nothing at this address. It may have been moved or deleted, or you may not have access.",
     405: "This address does not accept that kind of request.",
@@ -69,6 +70,41 @@ EXPLANATIONS = {
     429: "You have made too many requests in a short time. Wait a minute and try again.",
     500: "An unexpected error happened on our side. It has been logged; please try again.",
 }
+
+
+# The JSON API's paths (invites/api): errors there are JSON, never an HTML page.
+API_PREFIX = "/api/"
+
+# The error code of each HTTP status the API answers with, when no rule gave a finer one.
+HTTP_CODES = {
+    400: "bad_request", 401: "unauthorized", 403: "forbidden", 404: "not_found",
+    405: "method_not_allowed", 409: "conflict", 413: "too_large", 415: "unsupported_media_type",
+    422: "invalid", 429: "rate_limited", 500: "server_error",
+}
+
+
+def is_api_request() -> bool:
+    return request.path.startswith(API_PREFIX)
+
+
+def json_error(status: int, message: str | None = None, code: str | None = None,
+               field: str | None = None) -> tuple[Response, int]:
+    """The API's error body: ``{"error": {"code", "message", "field"}}`` on ``status``."""
+    body = {"code": code or HTTP_CODES.get(status, "error"),
+            "message": message or EXPLANATIONS.get(status, TITLES.get(status, "Error")),
+            "field": field}
+    response = jsonify(error=body)
+    if status == 401:  # RFC 6750: say how to authenticate
+        response.headers["WWW-Authenticate"] = 'Bearer realm="invites"'
+    return response, status
+
+
+def api_status(error: DomainError) -> int:
+    """The status of a refusal in the API: 401 for a token that opens nothing, 422 for a
+    field's value, 409 for a state that forbids it (already accepted, no free seat...)."""
+    if error.code == "unauthorized":
+        return 401
+    return 422 if error.field else 409
 
 
 def render_error(code: int, message: str | None = None) -> tuple[str, int]:
@@ -90,7 +126,7 @@ UNSTORABLE_MESSAGE = (
 )
 
 
-def refuse_unstorable_characters() -> tuple[str, int] | None:
+def refuse_unstorable_characters() -> ResponseReturnValue | None:
     """Answer 400 before any route runs when the path, a query argument, a form field (its
     name or value) or an uploaded file's name holds a character of ``UNSTORABLE``:
     otherwise it would reach a query and fail there as a 500 (security review F8). The
@@ -102,8 +138,36 @@ def refuse_unstorable_characters() -> tuple[str, int] | None:
     for key, upload in request.files.items(multi=True):
         texts += (key, upload.filename or "")
     if any(UNSTORABLE.search(text) for text in texts):
-        return render_error(400, UNSTORABLE_MESSAGE)
+        # (The API's JSON bodies are checked by its schemas: invites/api/schemas.py.)
+        return json_error(400, UNSTORABLE_MESSAGE) if is_api_request() else render_error(400, UNSTORABLE_MESSAGE)
     return None
+
+
+def _json_http_error(error: HTTPException, status: int) -> ResponseReturnValue:
+    """An HTTP error in the API: a request body or query that failed its schema (webargs
+    puts the messages in ``error.data``) names its first field; 401 asks for a bearer token."""
+    messages = getattr(error, "data", {}).get("messages") if getattr(error, "data", None) else None
+    field, message = _first_message(messages) if messages else (None, None)
+    if message is not None:
+        return json_error(422, message, "invalid", field)
+    return json_error(status, error.description if status in (401, 403, 429) else None)
+
+
+def _first_message(messages: object, path: str = "") -> tuple[str | None, str | None]:
+    """(field, message) of the first error in webargs' nested messages
+    (``{"json": {"emails": {"3": ["Not a valid email address."]}}}``)."""
+    if isinstance(messages, dict):
+        for key, value in messages.items():
+            if key in ("json", "query", "querystring", "path") and not path:
+                return _first_message(value)
+            return _first_message(value, f"{path}.{key}" if path else str(key))
+    if isinstance(messages, list) and messages:
+        if all(isinstance(item, str) for item in messages):
+            return path or None, " ".join(messages)
+        return _first_message(messages[0], path)
+    if isinstance(messages, str):
+        return path or None, messages
+    return None, None
 
 
 def register_error_handlers(app: Flask) -> None:
@@ -116,11 +180,13 @@ def register_error_handlers(app: Flask) -> None:
             return "Bad request: this server does not answer for that host name.", 400, {
                 "Content-Type": "text/plain; charset=utf-8"}
         code = error.code or 500
+        if is_api_request():
+            return _json_http_error(error, code)
         # A CSRF failure's description is useful to the user ("The CSRF token is missing").
         message = error.description if code == 400 and "CSRF" in str(error.description) else None
         return render_error(code, message)
 
-    def handle_unexpected(error: Exception) -> tuple[str, int]:
+    def handle_unexpected(error: Exception) -> ResponseReturnValue:
         app.logger.exception("Unhandled error on %s %s", request.method, request.path)
         # A failed write leaves the session refusing every query until it is rolled back,
         # and the layout reads the current user and the bell: roll back, or the error
@@ -129,11 +195,13 @@ def register_error_handlers(app: Flask) -> None:
             db.session.rollback()
         except Exception:  # a lost connection: the page may still render without it
             app.logger.exception("Rollback after the unhandled error failed")
-        return render_error(500)
+        return json_error(500) if is_api_request() else render_error(500)
 
-    def handle_domain_error(error: DomainError) -> tuple[str, int]:
+    def handle_domain_error(error: DomainError) -> ResponseReturnValue:
         # A refusal no route turned into a form error or a flash: nothing it began is kept.
         db.session.rollback()
+        if is_api_request():
+            return json_error(api_status(error), error.message, error.code, error.field)
         return render_error(422, error.message)
 
     app.register_error_handler(DomainError, handle_domain_error)

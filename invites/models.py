@@ -1,5 +1,6 @@
 """Every model, imported in one place so Alembic and the app see the whole schema."""
 from invites.accounts.models import User, UserSession  # noqa: F401
+from invites.api.models import ApiToken  # noqa: F401
 from invites.activity.models import Activity  # noqa: F401
 from invites.groups.models import GroupMember, Group, JoinMethod  # noqa: F401
 from invites.imports.models import Import, ImportRow  # noqa: F401

@@ -199,6 +199,7 @@ RULES: dict[str, Callable[[Any, str | None, Any, Any], bool]] = {
     "join_requests.manage": lambda u, r, o, x: r in STAFF,
     "join_page.manage": lambda u, r, o, x: r == OWNER,
     "imports.manage": lambda u, r, o, x: r in STAFF,
+    "api_tokens.manage": lambda u, r, o, x: r == OWNER,
 }
 
 

@@ -25,6 +25,7 @@ EXPECTED = {
     "people.invite": {OWNER, MANAGER},
     "settings.edit": {OWNER},
     "activity.view": {OWNER},
+    "api_tokens.manage": {OWNER},
     "invitations.manage": {OWNER, MANAGER},
     "links.manage": {OWNER, MANAGER},
     "links.edit": {OWNER, MANAGER},

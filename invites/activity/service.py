@@ -4,6 +4,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import TYPE_CHECKING
 
+from flask import g, has_app_context
 from flask_sqlalchemy.pagination import Pagination
 from sqlalchemy import insert
 from sqlalchemy.orm import joinedload
@@ -15,6 +16,17 @@ from invites.pagination import paginate
 if TYPE_CHECKING:
     from invites.accounts.models import User
     from invites.orgs.models import Organization
+
+
+def acting_through(label: str | None) -> None:
+    """Until the end of this request (app context), every line recorded says the change
+    came through ``label`` ("API token “HR sync”"): ``... via API token “HR sync”``."""
+    g.activity_via = label
+
+
+def _summary(summary: str) -> str:
+    via = g.get("activity_via") if has_app_context() else None
+    return (f"{summary} via {via}" if via else summary)[:500]
 
 
 def record(
@@ -29,7 +41,7 @@ def record(
         org_id=org.id,
         actor_id=actor.id if actor is not None else None,
         verb=verb,
-        summary=summary[:500],
+        summary=_summary(summary),
         target_type=type(target).__name__ if target is not None else None,
         target_id=getattr(target, "id", None),
     )
@@ -48,7 +60,7 @@ def record_many(
             "org_id": org.id,
             "actor_id": actor.id if actor is not None else None,
             "verb": verb,
-            "summary": summary[:500],
+            "summary": _summary(summary),
             "target_type": type(target).__name__ if target is not None else None,
             "target_id": getattr(target, "id", None),
         }

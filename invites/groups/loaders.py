@@ -3,7 +3,7 @@ from collections.abc import Sequence
 
 from flask import abort
 from flask_login import current_user
-from sqlalchemy import Row, func
+from sqlalchemy import Row, Select, func
 
 from invites import policy
 
@@ -48,6 +48,11 @@ def load_groups(org: Organization, ids: Sequence[int] | None) -> Sequence[Group]
     return db.session.scalars(
         db.select(Group).where(Group.org_id == org.id, Group.id.in_(ids)).order_by(Group.name)
     ).all()
+
+
+def groups_in_order(org: Organization) -> Select[tuple[Group]]:
+    """``org``'s groups, newest first (the JSON API's list)."""
+    return db.select(Group).where(Group.org_id == org.id).order_by(Group.created_at.desc(), Group.id.desc())
 
 
 def groups_of(org: Organization, limit: int | None = None) -> Sequence[Group]:

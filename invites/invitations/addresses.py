@@ -42,13 +42,17 @@ def split_entries(text: str | None) -> list[str]:
     return [token for token in tokens if token]
 
 
-def resolve_entries(org: Organization, text: str | None) -> list[tuple[str, str | None, str | None]]:
-    """[(entry, email or None, error or None)] with duplicates folded, in typed order.
+def resolve_entries(
+    org: Organization, text: str | Sequence[str] | None, limit: int = MAX_ADDRESSES,
+) -> list[tuple[str, str | None, str | None]]:
+    """[(entry, email or None, error or None)] with duplicates folded, in typed order:
+    the entries of the "To" field's ``text``, or a list of entries as given (the JSON
+    API's). Refuses none, or more than ``limit``.
 
     An entry without ``@`` (or starting with it) is a member's username; everything else
     is validated as an address with email-validator (no DNS lookup).
     """
-    raw = split_entries(text)
+    raw = split_entries(text) if text is None or isinstance(text, str) else [e.strip() for e in text if e.strip()]
     usernames = {entry.lstrip("@").lower() for entry in raw if entry.startswith("@") or "@" not in entry}
     by_username: dict[str, str] = {}
     if usernames:
@@ -78,9 +82,9 @@ def resolve_entries(org: Organization, text: str | None) -> list[tuple[str, str 
         resolved.append((entry, email, error))
     if not resolved:
         raise DomainError("Enter at least one email address or member.", "addresses")
-    if len(resolved) > MAX_ADDRESSES:
+    if len(resolved) > limit:
         raise DomainError(
-            f"Invite at most {MAX_ADDRESSES} addresses at a time ({len(resolved)} given).",
+            f"Invite at most {limit} addresses at a time ({len(resolved)} given).",
             "addresses",
         )
     return resolved

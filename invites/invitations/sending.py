@@ -23,7 +23,7 @@ from invites.clock import now
 from invites.errors import DomainError
 from invites.extensions import db
 from invites.groups.models import Group, GroupMember
-from invites.invitations.addresses import check_request, resolve_entries
+from invites.invitations.addresses import MAX_ADDRESSES, check_request, resolve_entries
 from invites.invitations.messages import MAX_MESSAGE, invitation_message
 from invites.invitations.models import Invitation, Status
 from invites.invitations.queries import lock_invitation, open_invitations_for
@@ -85,37 +85,45 @@ class Issue:
     pending: Invitation | None = None
     account: User | None = None
     access_until: datetime | None = None  # the end of access of whoever accepts (issue 19)
+    lifetime_days: int | None = None  # how long the link lasts; None: the organization's setting
 
 
 def send_invitations(
-    org: Organization, inviter: User, addresses: str, role: str, groups: Sequence[Group],
+    org: Organization, inviter: User, addresses: str | Sequence[str], role: str, groups: Sequence[Group],
     message: str = "", *, commit: Callable[[], None], access_until: datetime | None = None,
+    limit: int = MAX_ADDRESSES, lifetime_days: int | None = None,
 ) -> list[Outcome]:
     """Invite each address (or member username) in ``addresses`` and mail it at once.
 
     Refuses the whole batch (DomainError) for what :func:`check_request` refuses, for no
-    addresses or more than 10. Each address then gets its own :class:`Outcome`: invalid,
-    already a member (nothing sent), not allowed (a new person, for an inviter without
-    "add new people"), sent, sent again (it had a pending invitation), or not delivered.
+    addresses or more than ``limit`` (the form's 10; the JSON API's 500). ``addresses`` is
+    the "To" field's text or a list of entries. ``lifetime_days``: how long the links last
+    (None: the organization's invitation lifetime).
+
+    Each address then gets its own :class:`Outcome`: invalid, already a member (nothing
+    sent), not allowed (a new person, for an inviter without "add new people"), sent, sent
+    again (it had a pending invitation), or not delivered.
 
     ``commit`` is the caller's (``db.session.commit``): called once, after saving and before
     mailing (see the module docstring). The caller commits the delivery states afterwards.
     """
-    outcomes = prepare_invitations(org, inviter, addresses, role, groups, message, access_until)
+    outcomes = prepare_invitations(org, inviter, addresses, role, groups, message, access_until,
+                                   limit=limit, lifetime_days=lifetime_days)
     commit()
     deliver(org, inviter, outcomes)
     return outcomes
 
 
 def prepare_invitations(
-    org: Organization, inviter: User, addresses: str, role: str, groups: Sequence[Group], message: str = "",
-    access_until: datetime | None = None,
+    org: Organization, inviter: User, addresses: str | Sequence[str], role: str, groups: Sequence[Group],
+    message: str = "", access_until: datetime | None = None, *, limit: int = MAX_ADDRESSES,
+    lifetime_days: int | None = None,
 ) -> list[Outcome]:
     """Create or refresh the invitations of a batch without mailing; see send_invitations.
     ``access_until``: the end of access of those who accept (None: no end)."""
     check_request(org, inviter, role, groups)
     message = (message or "").strip()[:MAX_MESSAGE]
-    entries = resolve_entries(org, addresses)
+    entries = resolve_entries(org, addresses, limit)
     emails = [email for _, email, _ in entries if email]
     members, pending, accounts = lookup_addresses(org, emails)
     in_groups = _group_entries(groups, [m.user_id for m in members.values()])
@@ -141,7 +149,7 @@ def prepare_invitations(
             ))
             continue
         outcomes.append(Issue(email, invite_role, invite_groups, message, pending.get(email), accounts.get(email),
-                              access_until))
+                              access_until, lifetime_days))
     issued = iter(issue_invitations(org, inviter, [o for o in outcomes if isinstance(o, Issue)]))
     return [next(issued) if isinstance(o, Issue) else o for o in outcomes]
 
@@ -169,7 +177,8 @@ def issue_invitations(
         invitation.access_until = issue.access_until
         if import_id is not None:
             invitation.import_id = import_id
-        issued.append((issue, kind, invitation, invitation.renew(org.invitation_lifetime_days, org.reminder_days_before, org.reminder_halfway)))
+        lifetime = issue.lifetime_days or org.invitation_lifetime_days
+        issued.append((issue, kind, invitation, invitation.renew(lifetime, org.reminder_days_before, org.reminder_halfway)))
     db.session.flush()
     outcomes = []
     for issue, kind, invitation, token in issued:

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any
 
 from flask import current_app
 from flask_sqlalchemy.pagination import Pagination
-from sqlalchemy import func
+from sqlalchemy import Select, func
 from sqlalchemy.orm import joinedload, selectinload
 
 from invites import policy, tokens
@@ -360,9 +360,9 @@ def mail_decision(join_request: JoinRequest) -> int:
 FILTERS = (RequestStatus.PENDING, RequestStatus.REJECTED, RequestStatus.ACCEPTED)
 
 
-def page_of_requests(
-    org: Organization, page: int, per_page: int, status: str = RequestStatus.PENDING
-) -> Pagination:
+def filtered_requests(org: Organization, status: str = RequestStatus.PENDING) -> Select[tuple[JoinRequest]]:
+    """``org``'s join requests with this status (one of ``FILTERS``; anything else: all),
+    newest first, with the requester, the link and who decided loaded alongside."""
     query = (
         db.select(JoinRequest)
         .options(joinedload(JoinRequest.user), joinedload(JoinRequest.link),
@@ -372,7 +372,14 @@ def page_of_requests(
     )
     if status in FILTERS:
         query = query.where(JoinRequest.status == status)
-    return paginate(query, page, per_page)
+    return query
+
+
+def page_of_requests(
+    org: Organization, page: int, per_page: int, status: str = RequestStatus.PENDING
+) -> Pagination:
+    """The page ``page`` of :func:`filtered_requests` (the panel)."""
+    return paginate(filtered_requests(org, status), page, per_page)
 
 
 def pending_count(org: Organization) -> int:

@@ -7,7 +7,7 @@ from datetime import date, datetime, time, timedelta
 from typing import TYPE_CHECKING, cast
 
 from flask_sqlalchemy.pagination import Pagination
-from sqlalchemy import CursorResult, Table
+from sqlalchemy import CursorResult, Select, Table
 from sqlalchemy.orm import joinedload, selectinload
 
 from invites import policy, tokens
@@ -313,13 +313,17 @@ def addresses_of(links: Sequence[InviteLink]) -> dict[int, str]:
     return {link.id: url for link in links if (url := address_of(link))}
 
 
-def page_of_links(org: Organization, page: int, per_page: int) -> Pagination:
+def live_links(org: Organization) -> Select[tuple[InviteLink]]:
     """The organization's links that are not deleted, newest first (active and lapsed),
     with their creator and groups loaded in a fixed number of queries."""
-    query = (
+    return (
         db.select(InviteLink)
         .options(joinedload(InviteLink.created_by), selectinload(InviteLink.groups))
         .where(InviteLink.org_id == org.id, InviteLink.deleted_at.is_(None))
         .order_by(InviteLink.created_at.desc(), InviteLink.id.desc())
     )
-    return paginate(query, page, per_page)
+
+
+def page_of_links(org: Organization, page: int, per_page: int) -> Pagination:
+    """The page ``page`` of :func:`live_links` (the panel)."""
+    return paginate(live_links(org), page, per_page)

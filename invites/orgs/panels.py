@@ -21,6 +21,7 @@ PANELS = [
     ("Import Learners", "imports.panel", "imports.manage"),
     ("Permissions", "orgs.permissions", "settings.edit"),
     ("Activity", "activity.index", "activity.view"),
+    ("API Tokens", "api_tokens.panel", "api_tokens.manage"),
 ]
 
 

@@ -109,15 +109,32 @@ def page_of_members(
         query = db.select(Membership).options(joinedload(Membership.user, innerjoin=True))
         return paginate(_in_order(query.where(Membership.org_id == org.id), Membership), page, per_page)
     term = search.strip().lower()
-    matches = (
-        func.lower(User.name).contains(term, autoescape=True)
-        | func.lower(User.username).contains(term, autoescape=True)
-        | User.email.contains(term, autoescape=True)
-    )
+    matches = member_matches(term)
     if db.session.get_bind().dialect.name == "postgresql":
         return _search_members(org, term, matches, page, per_page)
     # SQLite has no trigram index: reading in order is all there is.
     return paginate(_matching_in_order(Membership, matches).where(Membership.org_id == org.id), page, per_page)
+
+
+def member_matches(term: str) -> ColumnElement[bool]:
+    """Accounts whose name, username or address contains ``term`` (lower-cased) as typed:
+    ``%`` and ``_`` are escaped, never wildcards."""
+    return (
+        func.lower(User.name).contains(term, autoescape=True)
+        | func.lower(User.username).contains(term, autoescape=True)
+        | User.email.contains(term, autoescape=True)
+    )
+
+
+def members_matching(org: Organization, search: str | None = None) -> Select[tuple[Membership]]:
+    """``org``'s members with their accounts, newest first, those matching ``search`` only
+    when given (the JSON API's list, read by keyset on (created_at, id))."""
+    query = (
+        db.select(Membership).join(Membership.user).options(contains_eager(Membership.user))
+        .where(Membership.org_id == org.id)
+        .order_by(Membership.created_at.desc(), Membership.id.desc())
+    )
+    return query.where(member_matches(search.strip().lower())) if search and search.strip() else query
 
 
 # A term whose trigrams find at most this many accounts is gathered from the indexes.
