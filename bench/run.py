@@ -11,7 +11,9 @@
 5. Spreadsheet uploads: the costliest file of each kind that the import's limits still let
    in (or refuse last), parsed by read_rows in a child process, against 2 s and 150 MB of
    peak RSS. Alone: ``python -m bench.run --only spreadsheet`` (no database needed).
-6. Member search (bench/search.py), send-reminders over 10,000 due invitations
+6. The JSON API (bench/api.py): its list of invitations against the panel under gunicorn,
+   and a 500-address create against the import's confirm-and-send.
+7. Member search (bench/search.py), send-reminders over 10,000 due invitations
    (bench/reminders.py), the CSV export of 100,000 members streamed through gunicorn with
    the worker's peak RSS (bench/exports.py), and expire-memberships over 10,000 ended
    memberships (bench/expiry.py), in that order: the last removes them.
@@ -299,12 +301,13 @@ def http_login(base):
     return (response.getheader("Set-Cookie") or cookie).split(";")[0]
 
 
-def load(base, path, seconds, clients, cookie=None):
-    """Requests per second of GET ``path`` by ``clients`` keep-alive connections."""
+def load(base, path, seconds, clients, cookie=None, headers=None):
+    """Requests per second of GET ``path`` by ``clients`` keep-alive connections, with the
+    session ``cookie`` or these ``headers`` (an API token's)."""
     host = urlsplit(base)
     stop = time.monotonic() + seconds
     counts, failures = [0] * clients, [0] * clients
-    headers = {"Cookie": cookie} if cookie else {}
+    headers = headers or ({"Cookie": cookie} if cookie else {})
 
     def worker(i):
         conn = http.client.HTTPConnection(host.hostname, host.port, timeout=30)
@@ -750,6 +753,16 @@ def main(argv=None):
         print(f"confirm-and-send (Invites)              {send:>7.2f} s")
         print(f"smtplib.send_message, same messages     {as_messages:>7.2f} s   ratio {send / as_messages:.2f}x")
         print(f"smtplib.sendmail, their finished bytes  {as_bytes:>7.2f} s   ratio {send / as_bytes:.2f}x")
+
+        from bench.api import measure_api_create, measure_api_throughput
+
+        api = measure_api_throughput(url, app, world, LOAD_SECONDS, CLIENTS)
+        print(f"\nJSON API beside the HTML panel: gunicorn, 2 workers; {CLIENTS} clients for {LOAD_SECONDS:.0f} s each")
+        for name, (rps, failures) in api.items():
+            print(f"{name:<36}{rps:>9.0f} req/s   failures {failures}")
+        created = measure_api_create(url, world, make_app, smtp_server_process)
+        print(f"API create of 500 addresses (mailed)    {created:>7.2f} s   "
+              f"(the 500-row import's confirm-and-send: {send:.2f} s)")
 
         from bench.reminders import measure_reminders
 

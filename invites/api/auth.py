@@ -27,7 +27,8 @@ def authenticate() -> None:
     write with a read token (403), and mark what the activity log records as coming
     "via API token “name”"."""
     token = service.authenticate(request.headers.get("Authorization"))
-    db.session.commit()  # "last used", when it changed: a GET commits nothing else
+    if db.session.dirty:  # "last used", at most once a minute: a GET commits nothing else
+        db.session.commit()
     if request.method not in READING and not token.may_write:
         abort(403, "This token may only read. Make a token that may read and write.")
     g.api_token = token
