@@ -122,6 +122,7 @@ def register_blueprints(app: Flask) -> None:
     from invites.activity.routes import bp as activity
     from invites.api.panel import bp as api_tokens
     from invites.api.reference import register_api
+    from invites.webhooks.routes import bp as webhooks
     from invites.exports.routes import bp as exports
     from invites.groups.routes import bp as groups
     from invites.home import bp as home
@@ -135,7 +136,7 @@ def register_blueprints(app: Flask) -> None:
     from invites.orgs.routes import bp as orgs
 
     for blueprint in (home, accounts, orgs, groups, invitations, links, join_requests,
-                      join_page, imports, notifications, activity, exports, outbox, api_tokens):
+                      join_page, imports, notifications, activity, exports, outbox, api_tokens, webhooks):
         app.register_blueprint(blueprint)
     register_api(app)  # /api/v1: the JSON API, documented by flask-smorest
     if app.config.get("BENCH_ENDPOINTS"):

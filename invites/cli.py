@@ -213,6 +213,33 @@ def register_commands(app: Flask) -> None:
         _report_failures(run.failed)
 
 
+    @app.cli.command("deliver-webhooks")
+    @click.option("--once", is_flag=True, help="One pass over what is due, then exit (for cron).")
+    @click.option("--interval", type=click.FloatRange(min=0.1), default=2.0,
+                  help="Seconds to wait when nothing is due (long-running; default 2).")
+    def deliver_webhooks_command(once: bool, interval: float) -> None:
+        """Send the webhook events that are due, signed, retried with backoff (run it
+        beside the web server, or from cron with --once; several workers at once never
+        send one twice)."""
+        from invites.webhooks.delivery import work
+
+        run = work(once=once, interval=interval)
+        click.echo(f"Webhook deliveries: {run.delivered} delivered, {run.failed} failed attempts (retried later).")
+        for url in run.disabled:
+            click.echo(f"Disabled after failing for too long: {url}", err=True)
+
+    @app.cli.command("prune")
+    @click.option("--days", type=click.IntRange(min=1), default=None,
+                  help="Keep this many days (default WEBHOOK_LOG_DAYS, 30).")
+    def prune_command(days: int | None) -> None:
+        """Delete webhook events and their delivery log older than the days kept, once
+        every delivery of each is settled (run it from cron daily)."""
+        from invites.webhooks.delivery import prune
+
+        removed = prune(days or app.config["WEBHOOK_LOG_DAYS"])
+        click.echo(f"Webhook events pruned: {removed}.")
+
+
 def _report_failures(failed: dict[str, str]) -> None:
     """The addresses a scheduled command could not mail, on stderr, and exit status 1."""
     for email, reason in failed.items():

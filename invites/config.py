@@ -94,6 +94,15 @@ class Config:
     API_VERSION = "v1"
     OPENAPI_VERSION = "3.1.0"
     OPENAPI_URL_PREFIX = None  # invites/api/reference.py serves the document
+    # Webhooks (issue 21): timeouts of one delivery in seconds; how long an endpoint may fail
+    # every delivery before it is disabled; how many days the delivery log is kept (flask
+    # prune). WEBHOOK_ALLOW_PRIVATE_URLS lets endpoints be on loopback or private networks:
+    # for tests and development only (it lifts the rule against SSRF).
+    WEBHOOK_CONNECT_TIMEOUT = float(os.environ.get("WEBHOOK_CONNECT_TIMEOUT", "3"))
+    WEBHOOK_READ_TIMEOUT = float(os.environ.get("WEBHOOK_READ_TIMEOUT", "10"))
+    WEBHOOK_DISABLE_AFTER_HOURS = _int("WEBHOOK_DISABLE_AFTER_HOURS", 72)
+    WEBHOOK_LOG_DAYS = _int("WEBHOOK_LOG_DAYS", 30)
+    WEBHOOK_ALLOW_PRIVATE_URLS = _flag("WEBHOOK_ALLOW_PRIVATE_URLS", False)
     # bench/ only: adds /bench/bare, the ceiling a page's throughput is compared with.
     BENCH_ENDPOINTS = _flag("BENCH_ENDPOINTS")
     # Uploads (Import Learners) are at most 1 MB; anything much larger is refused early.
@@ -115,6 +124,7 @@ class TestConfig(Config):
     MAIL_SERVER = None
     RATELIMIT_ENABLED = False
     RATELIMIT_STORAGE_URI = "memory://"
+    WEBHOOK_ALLOW_PRIVATE_URLS = True  # the tests' receivers listen on 127.0.0.1
     DEV_OUTBOX_PAGE = True
     SERVER_NAME = None
     # Tests create many accounts; a cheap hash keeps them fast. Never use this in production.

@@ -2,6 +2,7 @@
 from invites.accounts.models import User, UserSession  # noqa: F401
 from invites.api.models import ApiToken  # noqa: F401
 from invites.activity.models import Activity  # noqa: F401
+from invites.webhooks.models import WebhookAttempt, WebhookDelivery, WebhookEndpoint, WebhookEvent  # noqa: F401
 from invites.groups.models import GroupMember, Group, JoinMethod  # noqa: F401
 from invites.imports.models import Import, ImportRow  # noqa: F401
 from invites.invitations.models import Invitation, invitation_groups  # noqa: F401

@@ -200,6 +200,7 @@ RULES: dict[str, Callable[[Any, str | None, Any, Any], bool]] = {
     "join_page.manage": lambda u, r, o, x: r == OWNER,
     "imports.manage": lambda u, r, o, x: r in STAFF,
     "api_tokens.manage": lambda u, r, o, x: r == OWNER,
+    "webhooks.manage": lambda u, r, o, x: r == OWNER,
 }
 
 

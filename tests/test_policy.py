@@ -26,6 +26,7 @@ EXPECTED = {
     "settings.edit": {OWNER},
     "activity.view": {OWNER},
     "api_tokens.manage": {OWNER},
+    "webhooks.manage": {OWNER},
     "invitations.manage": {OWNER, MANAGER},
     "links.manage": {OWNER, MANAGER},
     "links.edit": {OWNER, MANAGER},

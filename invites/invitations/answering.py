@@ -19,6 +19,7 @@ from invites.mail.service import MailDeliveryError, build_message, connection, e
 from invites.notifications.service import mark_invitation_read, notify
 from invites.orgs.admission import admit
 from invites.orgs.models import Membership
+from invites.webhooks.outbox import emit
 
 if TYPE_CHECKING:
     from invites.accounts.models import User
@@ -109,6 +110,7 @@ def accept_invitation(invitation: Invitation, user: User, by_link: bool = False)
         describe=lambda admitted: f"accepted the invitation sent to {invitation.email} as "
                                   f"{admitted.membership.role_label}{groups}",
     )
+    emit(org, "invitation.accepted", invitation)
     _tell_inviter_in_app(invitation, f"{user.name} accepted your invitation to join {org.name}.")
     mark_invitation_read(user, invitation)
     db.session.flush()
@@ -130,6 +132,7 @@ def decline_invitation(invitation: Invitation, user: User | None = None, by_link
     record(invitation.org, user, "invitation.declined",
            f"declined the invitation sent to {invitation.email}" if user else
            f"{invitation.email} declined the invitation (from the emailed link)", invitation)
+    emit(invitation.org, "invitation.declined", invitation)
     _tell_inviter_in_app(invitation, f"{who} declined your invitation to join {invitation.org.name}.")
     if user is not None:
         mark_invitation_read(user, invitation)

@@ -11,9 +11,11 @@ from invites import policy
 from invites.activity.service import record
 from invites.clock import now
 from invites.errors import DomainError
+from invites.extensions import db
 from invites.invitations.addresses import check_request
 from invites.invitations.models import Invitation, next_reminder
 from invites.invitations.queries import lock_invitation
+from invites.webhooks.outbox import emit
 
 if TYPE_CHECKING:
     from invites.accounts.models import User
@@ -101,4 +103,6 @@ def edit_invitation(
     invitation.updated_at = at  # a change of groups alone must reach the panel's poll too
     record(org, actor, "invitation.edited",
            f"changed the invitation of {invitation.email}: {'; '.join(changes)}", invitation)
+    db.session.flush()  # the event shows the new groups
+    emit(org, "invitation.edited", invitation, changes=changes)
     return changes

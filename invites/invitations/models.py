@@ -87,6 +87,9 @@ class Invitation(GrantsAccessUntil, TokenHolder, Model):
     remind_at = db.Column(db.DateTime, nullable=True)
     reminded_at = db.Column(db.DateTime, nullable=True)
     reminder_token_hash = db.Column(db.String(64), nullable=True)
+    # Webhooks (issue 21): when the "invitation.expired" event was written (None: not yet,
+    # or renewed since). flask deliver-webhooks writes it once the expiry has passed.
+    expired_event_at = db.Column(db.DateTime, nullable=True)
 
     org = db.relationship("Organization")
     inviter = db.relationship("User", foreign_keys=[inviter_id])
@@ -128,6 +131,7 @@ class Invitation(GrantsAccessUntil, TokenHolder, Model):
         self.expires_at = at + timedelta(days=lifetime_days)
         self.reminder_token_hash = None
         self.reminded_at = None
+        self.expired_event_at = None
         self.remind_at = next_reminder(at, self.expires_at, remind_days_before, remind_halfway, after=at)
         return token
 

@@ -31,6 +31,7 @@ from invites.mail import quota
 from invites.mail.service import MailDeliveryError, connection
 from invites.notifications.service import renotify_invitation
 from invites.orgs.models import Membership
+from invites.webhooks.outbox import emit, emit_many
 
 if TYPE_CHECKING:
     from invites.orgs.models import Organization
@@ -186,7 +187,13 @@ def issue_invitations(
         detail = "Invitation sent." if kind == "sent" else "Had a pending invitation: sent again with a new link."
         outcomes.append(Issued(issue.email, kind, detail, invitation, token))
     record_many(org, inviter, (_activity_line(invitation, kind) for _, kind, invitation, _ in issued))
+    for kind in ("sent", "resent"):
+        emit_many(org, EVENTS[kind], [invitation for _, made, invitation, _ in issued if made == kind])
     return outcomes
+
+
+# The webhook event of each kind of issue (invites/webhooks).
+EVENTS = {"sent": "invitation.created", "resent": "invitation.resent"}
 
 
 def _activity_line(invitation: Invitation, kind: str) -> tuple[str, str, Invitation]:
@@ -197,6 +204,7 @@ def _activity_line(invitation: Invitation, kind: str) -> tuple[str, str, Invitat
 
 def _after_issue(org: Organization, actor: User, invitation: Invitation, kind: str, account: User | None) -> None:
     record(org, actor, *_activity_line(invitation, kind))
+    emit(org, EVENTS[kind], invitation)
     _ring_bell_if_verified(account, invitation)
 
 
@@ -333,3 +341,4 @@ def cancel_invitation(org: Organization, actor: User, invitation: Invitation) ->
     invitation.stop_reminders()
     invitation.responded_at = now()
     record(org, actor, "invitation.cancelled", f"cancelled the invitation of {invitation.email}", invitation)
+    emit(org, "invitation.cancelled", invitation)

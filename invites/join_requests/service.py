@@ -27,6 +27,7 @@ from invites.notifications.service import notify
 from invites.orgs.admission import admit
 from invites.orgs.models import Membership, Organization, Role
 from invites.pagination import paginate
+from invites.webhooks.outbox import emit
 
 if TYPE_CHECKING:
     from invites.groups.models import Group
@@ -228,6 +229,7 @@ def _make_request(
     db.session.add(join_request)
     db.session.flush()
     record(org, user, "join_request.made", f"asked to join {via}", join_request)
+    emit(org, "join_request.created", join_request)
     unconfirmed = "" if user.is_verified else f" Their email address ({user.email}) is not confirmed."
     for recipient in recipients_for(org, link):
         notify(recipient, "join_request", f"{user.name} asked to join {org.name} {via}.{unconfirmed}",
@@ -324,8 +326,10 @@ def accept_request(org: Organization, actor: User, join_request: JoinRequest) ->
         join_request.invitation.accepted_user_id = user.id
         join_request.invitation.responded_at = now()
         join_request.invitation.stop_reminders()
+        emit(org, "invitation.accepted", join_request.invitation)
     notify(user, "join_request_accepted", f"Your request to join {org.name} was accepted.", org=org)
     db.session.flush()
+    emit(org, "join_request.accepted", join_request)
     return join_request
 
 
@@ -334,6 +338,7 @@ def reject_request(org: Organization, actor: User, join_request: JoinRequest) ->
     join_request = _decide(org, actor, join_request, RequestStatus.REJECTED)
     user = join_request.user
     record(org, actor, "join_request.rejected", f"rejected {user.name}'s request to join", join_request)
+    emit(org, "join_request.rejected", join_request)
     notify(user, "join_request_rejected", f"Your request to join {org.name} was not accepted.", org=org)
     return join_request
 

@@ -25,6 +25,7 @@ from invites.orgs.access import end_of
 from invites.orgs.admission import Admission, NothingToAdmit, admit
 from invites.orgs.models import Membership, Organization
 from invites.pagination import paginate
+from invites.webhooks.outbox import emit
 
 if TYPE_CHECKING:
     from invites.accounts.models import User
@@ -95,6 +96,7 @@ def create_link(
     db.session.add(link)
     db.session.flush()
     record(org, creator, "link.created", f"created an invite link ({describe(link)})", link)
+    emit(org, "invite_link.created", link)
     return link, token
 
 
@@ -157,6 +159,7 @@ def delete_link(org: Organization, actor: User, link: InviteLink) -> None:
         raise DomainError("This link was already deleted.")
     link.deleted_at = now()
     record(org, actor, "link.deleted", f"deleted an invite link ({describe(link)})", link)
+    emit(org, "invite_link.revoked", link)
 
 
 def find_link(token: str | None) -> InviteLink | None:

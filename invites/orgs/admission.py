@@ -20,6 +20,7 @@ from invites.groups.models import GroupMember
 from invites.orgs.access import longer
 from invites.orgs.seats import require_free_seat
 from invites.orgs.models import JoinedVia, Membership
+from invites.webhooks.outbox import emit
 
 if TYPE_CHECKING:
     from invites.accounts.models import User
@@ -133,6 +134,8 @@ def admit(
     record(org, actor or user, verb, describe(admission), target)
     policy.forget_roles(user)
     db.session.flush()
+    if joined:
+        emit(org, "member.joined", membership)
     return admission
 
 

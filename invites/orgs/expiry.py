@@ -37,6 +37,7 @@ from invites.orgs.models import Membership, Organization, Role
 from invites.orgs.service import leave_groups
 from invites.transaction import claim_first
 from invites.times import show_day
+from invites.webhooks.outbox import emit
 
 WARN_DAYS = 7
 
@@ -116,6 +117,7 @@ def _remove(membership: Membership, at: datetime) -> bool:
     )
     if gone.rowcount != 1:  # type: ignore[attr-defined]
         return False
+    emit(org, "member.removed", membership, how="access_ended")  # as it was, still in memory
     db.session.expunge(membership)
     leave_groups(org, user.id)
     record(org, None, "member.access_ended",
@@ -145,6 +147,7 @@ def _warn(membership: Membership, at: datetime, send: Callable[[Message], None])
     except MailDeliveryError as error:
         return str(error)[:500] or "refused"
     notify(user, "access_ending", f"Your access to {org.name} ends at the end of {last_day} (UTC).", org)
+    emit(org, "member.access_ending", membership)
     return "sent"
 
 

@@ -22,6 +22,7 @@ PANELS = [
     ("Permissions", "orgs.permissions", "settings.edit"),
     ("Activity", "activity.index", "activity.view"),
     ("API Tokens", "api_tokens.panel", "api_tokens.manage"),
+    ("Webhooks", "webhooks.panel", "webhooks.manage"),
 ]
 
 

@@ -21,6 +21,7 @@ from invites.invitations.reminders import reschedule as reschedule_reminders
 from invites.orgs.access import end_of
 from invites.orgs.models import JoinedVia, Membership, Organization, Plan, Role, lock_organization
 from invites.pagination import Page, paginate
+from invites.webhooks.outbox import emit
 
 RESERVED_SLUGS = {"new", "admin", "api", "static", "login", "logout", "register", "join", "o", "orgs"}
 
@@ -230,6 +231,7 @@ def change_role(org: Organization, actor: User, membership: Membership, new_role
         f"changed {membership.user.name}'s role from {Role.LABELS[old_role]} to {Role.LABELS[new_role]}",
         membership,
     )
+    emit(org, "member.role_changed", membership, previous_role=old_role)
     return membership
 
 
@@ -259,7 +261,8 @@ def leave_groups(org: Organization, user_id: int) -> None:
     )
 
 
-def _remove_membership(org: Organization, membership: Membership) -> None:
+def _remove_membership(org: Organization, membership: Membership, how: str) -> None:
+    emit(org, "member.removed", membership, how=how)  # (read before the row goes)
     leave_groups(org, membership.user_id)
     db.session.delete(membership)
     policy.forget_group_entries()  # read for this request, now gone
@@ -269,7 +272,7 @@ def remove_member(org: Organization, actor: User, membership: Membership) -> Non
     """Remove someone from the organization and its groups. Refuses the last owner."""
     _refuse_losing_last_owner(org, membership, "The last owner cannot be removed.")
     name = membership.user.name
-    _remove_membership(org, membership)
+    _remove_membership(org, membership, "removed")
     record(org, actor, "member.removed", f"removed {name} from the organization", membership)
 
 
@@ -279,7 +282,7 @@ def leave_organization(org: Organization, membership: Membership) -> None:
         org, membership, "You are the last owner: make someone else owner before leaving."
     )
     user = membership.user
-    _remove_membership(org, membership)
+    _remove_membership(org, membership, "left")
     record(org, user, "member.left", "left the organization", membership)
 
 

@@ -1,0 +1,125 @@
+"""The transactional outbox: an event is written in the same transaction as the change that
+caused it, by the service that makes the change, so a rolled-back change leaves no event
+and a committed one always has its event. ``flask deliver-webhooks`` sends them.
+
+An organization without an enabled endpoint that hears the type pays one indexed read per
+request (the answer is kept for the request) and writes nothing.
+"""
+from __future__ import annotations
+
+import json
+import secrets
+from collections.abc import Iterable, Sequence
+from datetime import datetime, timezone
+from typing import TYPE_CHECKING, Any
+
+from sqlalchemy import insert
+
+from invites.clock import now
+from invites.extensions import db
+from invites.per_request import memo
+from invites.webhooks.models import WebhookDelivery, WebhookEndpoint, WebhookEvent
+
+if TYPE_CHECKING:
+    from invites.orgs.models import Organization
+
+# type -> what it means, as the Webhooks panel lists them (the README holds the same list).
+EVENT_TYPES = {
+    "invitation.created": "An invitation was sent",
+    "invitation.resent": "An invitation was sent again with a new link",
+    "invitation.edited": "A pending invitation's role, groups or expiry changed",
+    "invitation.accepted": "An invitation was accepted",
+    "invitation.declined": "An invitation was declined",
+    "invitation.cancelled": "An invitation was cancelled",
+    "invitation.expired": "An invitation expired unanswered",
+    "member.joined": "Someone became a member (data.joined_via says how)",
+    "member.role_changed": "A member's role changed",
+    "member.removed": "A member was removed, left, or their access ended",
+    "member.access_ending": "A member's access ends soon",
+    "join_request.created": "Someone asked to join",
+    "join_request.accepted": "A join request was accepted",
+    "join_request.rejected": "A join request was rejected",
+    "invite_link.created": "An invite link was made",
+    "invite_link.revoked": "An invite link was deleted",
+}
+TEST_EVENT = "webhook.test"  # "Send test event": to one endpoint, on request
+
+
+def new_event_id() -> str:
+    """``msg_`` and 24 random URL-safe characters: the event's id for ever."""
+    return "msg_" + secrets.token_urlsafe(18)
+
+
+def listening(org: Organization) -> list[tuple[int, str]]:
+    """(id, events) of ``org``'s enabled endpoints, read once per request."""
+    kept = memo("webhook_endpoints")
+    if org.id not in kept:
+        kept[org.id] = [tuple(row) for row in db.session.execute(
+            db.select(WebhookEndpoint.id, WebhookEndpoint.events)
+            .where(WebhookEndpoint.org_id == org.id, WebhookEndpoint.enabled.is_(True))
+        )]
+    found: list[tuple[int, str]] = kept[org.id]
+    return found
+
+
+def forget_endpoints() -> None:
+    """After endpoints were added, changed or removed in this request."""
+    memo("webhook_endpoints").clear()
+
+
+def emit(org: Organization, event_type: str, resource: Any, **extra: Any) -> None:
+    """Write the event ``event_type`` about ``resource`` (an invitation, a membership, a
+    join request, an invite link) for each of ``org``'s endpoints that hears it, in the
+    caller's transaction. ``extra`` is added to the resource's shape (``joined_via``...)."""
+    emit_many(org, event_type, [resource], **extra)
+
+
+def emit_many(org: Organization, event_type: str, resources: Iterable[Any], **extra: Any) -> None:
+    """:func:`emit` for several resources of one type, in two INSERTs whatever their number."""
+    if event_type not in EVENT_TYPES:
+        raise ValueError(f"unknown webhook event type {event_type!r}")
+    endpoint_ids = [endpoint_id for endpoint_id, events in listening(org)
+                    if not events or event_type in events.split()]
+    if not endpoint_ids:
+        return
+    dump = _shape(event_type)
+    write(org, event_type, [{**dump(resource), **extra} for resource in resources], endpoint_ids)
+
+
+def write(org: Organization, event_type: str, data: Sequence[dict[str, Any]], endpoint_ids: Sequence[int]) -> list[str]:
+    """Write one event per item of ``data`` and its delivery to each endpoint; their ids."""
+    at = now()
+    events = []
+    for item in data:
+        event_id = new_event_id()
+        body = {"type": event_type, "timestamp": _utc(at),
+                "organization": {"id": org.id, "slug": org.slug, "name": org.name}, "data": item}
+        events.append({"id": event_id, "org_id": org.id, "type": event_type, "created_at": at,
+                       "payload": json.dumps(body, separators=(",", ":"), sort_keys=True)})
+    if not events:
+        return []
+    db.session.execute(insert(WebhookEvent), events)
+    db.session.execute(insert(WebhookDelivery), [
+        {"event_id": event["id"], "endpoint_id": endpoint_id, "state": "pending", "attempts": 0,
+         "next_attempt_at": at, "created_at": at}
+        for event in events for endpoint_id in endpoint_ids
+    ])
+    return [event["id"] for event in events]
+
+
+def _utc(at: datetime) -> str:
+    return at.replace(tzinfo=timezone.utc).isoformat()
+
+
+def _shape(event_type: str) -> Any:
+    """The function that gives a resource of this type its JSON shape: the JSON API's
+    (invites/api/schemas.py), so a receiver reads the same fields as an API client."""
+    from invites.api import schemas
+
+    kind = event_type.partition(".")[0]
+    schema = {"invitation": schemas.Invitation, "member": schemas.Member,
+              "join_request": schemas.JoinRequest, "invite_link": schemas.InviteLink}[kind]()
+    if kind == "invite_link":
+        # The link's address stays with those who manage it in the app.
+        return lambda link: {**schema.dump(link), "url": None}
+    return schema.dump
