@@ -12,7 +12,9 @@
    in (or refuse last), parsed by read_rows in a child process, against 2 s and 150 MB of
    peak RSS. Alone: ``python -m bench.run --only spreadsheet`` (no database needed).
 6. The JSON API (bench/api.py): its list of invitations against the panel under gunicorn,
-   and a 500-address create against the import's confirm-and-send.
+   and a 500-address create against the import's confirm-and-send; webhooks
+   (bench/webhooks.py): events per second by one worker, and what an endpoint adds to
+   accepting an invitation.
 7. Member search (bench/search.py), send-reminders over 10,000 due invitations
    (bench/reminders.py), the CSV export of 100,000 members streamed through gunicorn with
    the worker's peak RSS (bench/exports.py), and expire-memberships over 10,000 ended
@@ -763,6 +765,15 @@ def main(argv=None):
         created = measure_api_create(url, world, make_app, smtp_server_process)
         print(f"API create of 500 addresses (mailed)    {created:>7.2f} s   "
               f"(the 500-row import's confirm-and-send: {send:.2f} s)")
+
+        from bench.webhooks import ACCEPTS, measure_accept_cost, measure_delivery
+
+        delivered, seconds = measure_delivery(url, world, make_app)
+        print(f"\nWebhooks: one deliver-webhooks worker to a receiver on 127.0.0.1 (answers 204 at once)")
+        print(f"deliver-webhooks                        {delivered / seconds:>7.0f} events/s   ({delivered:,} in {seconds:.1f} s)")
+        plain, hooked, written = measure_accept_cost(url, world, make_app)
+        print(f"accepting an invitation, median of {ACCEPTS}: {plain:.2f} ms without an endpoint, {hooked:.2f} ms with one "
+              f"(+{hooked - plain:.2f} ms; {written / ACCEPTS:.0f} events written per accept)")
 
         from bench.reminders import measure_reminders
 

@@ -2,8 +2,10 @@
 caused it, by the service that makes the change, so a rolled-back change leaves no event
 and a committed one always has its event. ``flask deliver-webhooks`` sends them.
 
-An organization without an enabled endpoint that hears the type pays one indexed read per
-request (the answer is kept for the request) and writes nothing.
+``emit`` keeps the event with the session and writes every event of the transaction just
+before it commits, in two INSERTs whatever their number (events, then deliveries); a
+rollback drops them. An organization without an enabled endpoint that hears the type pays
+one indexed read per request (the answer is kept for the request) and writes nothing.
 """
 from __future__ import annotations
 
@@ -13,7 +15,8 @@ from collections.abc import Iterable, Sequence
 from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import insert
+from sqlalchemy import event, insert
+from sqlalchemy.orm import Session
 
 from invites.clock import now
 from invites.extensions import db
@@ -83,28 +86,56 @@ def emit_many(org: Organization, event_type: str, resources: Iterable[Any], **ex
     if not endpoint_ids:
         return
     dump = _shape(event_type)
-    write(org, event_type, [{**dump(resource), **extra} for resource in resources], endpoint_ids)
+    pending = db.session().info.setdefault(PENDING, [])
+    pending.extend(_rows(org, event_type, [{**dump(resource), **extra} for resource in resources], endpoint_ids))
+
+
+PENDING = "webhook_outbox"  # the session's events not written yet
+
+
+def _rows(org: Organization, event_type: str, data: Sequence[dict[str, Any]],
+          endpoint_ids: Sequence[int]) -> list[tuple[dict[str, Any], Sequence[int]]]:
+    at = now()
+    rows = []
+    for item in data:
+        body = {"type": event_type, "timestamp": _utc(at),
+                "organization": {"id": org.id, "slug": org.slug, "name": org.name}, "data": item}
+        rows.append(({"id": new_event_id(), "org_id": org.id, "type": event_type, "created_at": at,
+                      "payload": json.dumps(body, separators=(",", ":"), sort_keys=True)}, endpoint_ids))
+    return rows
+
+
+def _insert(session: Session, rows: Sequence[tuple[dict[str, Any], Sequence[int]]]) -> None:
+    session.execute(insert(WebhookEvent), [event for event, _ in rows])
+    session.execute(insert(WebhookDelivery), [
+        {"event_id": event["id"], "endpoint_id": endpoint_id, "state": "pending", "attempts": 0,
+         "next_attempt_at": event["created_at"], "created_at": event["created_at"]}
+        for event, endpoint_ids in rows for endpoint_id in endpoint_ids
+    ])
 
 
 def write(org: Organization, event_type: str, data: Sequence[dict[str, Any]], endpoint_ids: Sequence[int]) -> list[str]:
-    """Write one event per item of ``data`` and its delivery to each endpoint; their ids."""
-    at = now()
-    events = []
-    for item in data:
-        event_id = new_event_id()
-        body = {"type": event_type, "timestamp": _utc(at),
-                "organization": {"id": org.id, "slug": org.slug, "name": org.name}, "data": item}
-        events.append({"id": event_id, "org_id": org.id, "type": event_type, "created_at": at,
-                       "payload": json.dumps(body, separators=(",", ":"), sort_keys=True)})
-    if not events:
-        return []
-    db.session.execute(insert(WebhookEvent), events)
-    db.session.execute(insert(WebhookDelivery), [
-        {"event_id": event["id"], "endpoint_id": endpoint_id, "state": "pending", "attempts": 0,
-         "next_attempt_at": at, "created_at": at}
-        for event in events for endpoint_id in endpoint_ids
-    ])
-    return [event["id"] for event in events]
+    """Write one event per item of ``data`` and its delivery to each endpoint now (not at
+    the commit, as :func:`emit` does); their ids."""
+    rows = _rows(org, event_type, data, endpoint_ids)
+    if rows:
+        _insert(db.session(), rows)
+    return [event["id"] for event, _ in rows]
+
+
+@event.listens_for(Session, "before_commit")
+def _write_pending(session: Session) -> None:
+    """The events this transaction emitted, written as part of it."""
+    rows = session.info.pop(PENDING, None)
+    if rows:
+        _insert(session, rows)
+
+
+@event.listens_for(Session, "after_transaction_end")
+def _drop_pending(session: Session, transaction: Any) -> None:
+    """A transaction that ended without committing (rolled back, closed) sends nothing."""
+    if transaction.parent is None:
+        session.info.pop(PENDING, None)
 
 
 def _utc(at: datetime) -> str:
