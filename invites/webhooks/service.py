@@ -60,7 +60,7 @@ def add_endpoint(
                                created_by=actor, secret_ciphertext="")
     db.session.add(endpoint)
     db.session.flush()
-    endpoint.secret_ciphertext = seal(secret, sending.secret_label(endpoint))
+    endpoint.secret_ciphertext = seal(secret, sending.secret_label(endpoint.id))
     record(org, actor, "webhook.created", f"added the webhook endpoint {url}", endpoint)
     forget_endpoints()
     return endpoint, secret
@@ -99,9 +99,10 @@ def send_test(org: Organization, endpoint: WebhookEndpoint) -> Answer:
     (event_id,) = write(org, TEST_EVENT, [{"message": "A test event from Invites."}], [endpoint.id])
     found = db.session.scalars(db.select(WebhookDelivery).filter_by(event_id=event_id)).one()
     # Leased to this request, as a worker leases what it sends: no worker takes it too.
-    found.attempts, found.last_attempt_at, found.next_attempt_at = 1, now(), now() + sending.LEASE
-    db.session.commit()
-    return sending.attempt(found)
+    claimed = sending.lease(found, endpoint, found.event, now())
+    if claimed is None:  # (made just above: nobody else knows of it yet)
+        raise LookupError(event_id)
+    return sending.attempt(claimed)
 
 
 def redeliver(org: Organization, actor: User, found: WebhookDelivery) -> None:
