@@ -163,7 +163,8 @@ def _first_message(messages: object, path: str = "") -> tuple[str | None, str | 
             return _first_message(value, f"{path}.{key}" if path else str(key))
     if isinstance(messages, list) and messages:
         if all(isinstance(item, str) for item in messages):
-            return path or None, " ".join(messages)
+            # "_schema": marshmallow's name for the body as a whole (a list, null...).
+            return (path if path and path != "_schema" else None), " ".join(messages)
         return _first_message(messages[0], path)
     if isinstance(messages, str):
         return path or None, messages

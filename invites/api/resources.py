@@ -6,6 +6,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
+from flask import abort, request
+from flask.typing import ResponseReturnValue
 from flask_smorest import Blueprint
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload, selectinload
@@ -15,7 +17,7 @@ from invites.accounts.models import User
 from invites.api import auth
 from invites.api import schemas as s
 from invites.api.paging import keyset
-from invites.errors import DomainError
+from invites.errors import DomainError, api_status, json_error
 from invites.extensions import csrf, db, limiter
 from invites.groups.loaders import groups_in_order, load_groups
 from invites.groups.models import Group
@@ -42,11 +44,35 @@ bp = Blueprint(
 )
 bp.before_request(auth.authenticate)
 bp.teardown_request(lambda error: auth.forget())
+
+
+MAX_ID = 2**31 - 1  # ids are 32-bit integer columns on PostgreSQL
+
+
+@bp.before_request
+def refuse_ids_out_of_range() -> None:
+    """404 for a path id no row can have: SQLite cannot even bind an integer past 64 bits
+    (an OverflowError, a 500), so it never reaches a query."""
+    for value in (request.view_args or {}).values():
+        if isinstance(value, int) and value > MAX_ID:
+            abort(404)
 csrf.exempt(bp)  # no cookies are read here: a request without a bearer token is refused
 limiter.limit(auth.rate_limit, key_func=auth.rate_key)(bp)
 
 # The outcome words of the API for the form's outcome kinds (sending.Outcome.kind).
 OUTCOMES = {"member": "already_member"}
+
+# The services name fields as the panels' forms do; these are named otherwise in the API.
+API_FIELDS = {"addresses": "emails", "access_until": "last_day_of_access", "custom_date": "expires_on"}
+
+
+@bp.errorhandler(DomainError)
+def refused(error: DomainError) -> ResponseReturnValue:
+    """A refusal as invites.errors answers it in the API, with the field named as the
+    request names it (a form's field name would name nothing the client sent)."""
+    db.session.rollback()
+    field = API_FIELDS.get(error.field, error.field) if error.field else None
+    return json_error(api_status(error), error.message, error.code, field)
 
 
 def _require(action: str, obj: Any = None) -> None:
@@ -92,11 +118,16 @@ def create_invitations(args: dict[str, Any]) -> dict[str, Any]:
     whole request and sends nothing."""
     org, actor = auth.org(), auth.actor()
     _require("people.invite")
-    outcomes = sending.send_invitations(
-        org, actor, args["emails"], args["role"], _groups(args["groups"]), args["message"],
-        commit=db.session.commit, access_until=end_of(args["last_day_of_access"]),
-        limit=s.MAX_BATCH, lifetime_days=args["expires_in_days"],
-    )
+    try:
+        outcomes = sending.send_invitations(
+            org, actor, args["emails"], args["role"], _groups(args["groups"]), args["message"],
+            commit=db.session.commit, access_until=end_of(args["last_day_of_access"]),
+            limit=s.MAX_BATCH, lifetime_days=args["expires_in_days"],
+        )
+    except IntegrityError:  # another request saved one of these addresses (or the day's mail count) meanwhile
+        db.session.rollback()  # (nothing was mailed: mail goes out only after the save)
+        raise DomainError("Another request was inviting some of these addresses at the same moment; "
+                          "nothing was saved or sent. Send this request again.", code="conflict") from None
     db.session.commit()
     invitations = _reloaded([o.invitation for o in outcomes if o.invitation is not None])
     return {"results": [_outcome(o, invitations) for o in outcomes]}
@@ -131,7 +162,7 @@ def get_invitation(invitation_id: int) -> Invitation:
 
 
 @bp.route("/invitations/<int:invitation_id>", methods=["PATCH"])
-@bp.arguments(s.InvitationChanges)
+@bp.arguments(s.InvitationChanges, required=False)  # every field may be left out
 @bp.response(200, s.Invitation)
 def edit_invitation(args: dict[str, Any], invitation_id: int) -> Invitation:
     """Change a pending invitation's role, groups or last day; what is left out stays.
@@ -183,7 +214,7 @@ def _with_url(link: InviteLink) -> InviteLink:
 
 
 @bp.route("/invite-links", methods=["POST"])
-@bp.arguments(s.NewInviteLink)
+@bp.arguments(s.NewInviteLink, required=False)  # every field has a default
 @bp.response(201, s.InviteLink)
 def create_link(args: dict[str, Any]) -> InviteLink:
     """Make an invite link; its ``url`` is the link to share."""

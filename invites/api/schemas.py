@@ -144,7 +144,8 @@ GroupPage = page_of(Group, "GroupPage")
 
 class Outcome(Schema):
     email = fields.String(required=True, attribute="address",
-                          metadata={"description": "The address (or username) as given"})
+                          metadata={"description": "The address it went to (a member's username gives their "
+                                                   "address); an entry that is no address, as given"})
     outcome = fields.String(required=True, validate=validate.OneOf(
         ("sent", "resent", "not_delivered", "already_member", "refused", "invalid")))
     detail = fields.String(required=True)

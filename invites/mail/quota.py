@@ -11,11 +11,14 @@ from typing import TYPE_CHECKING
 
 from flask import current_app
 from sqlalchemy import func
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from invites.clock import now
 from invites.errors import DomainError
 from invites.extensions import db
 from invites.mail.models import MailQuotaUsage
+from invites.orgs.models import lock_organization
 
 if TYPE_CHECKING:
     from invites.accounts.models import User
@@ -67,6 +70,14 @@ def charge(org: Organization, sender: User, count: int) -> None:
     check_may_send(sender)
     if count <= 0:
         return
+    today = now().date()
+    # The day's row exists before anyone counts (two first sends of the day at once both
+    # inserted it: a unique violation), and the organization's row is locked, so sends
+    # from one organization are counted one after the other, never both under the cap.
+    insert = sqlite_insert if db.session.get_bind().dialect.name == "sqlite" else postgresql_insert
+    db.session.execute(insert(MailQuotaUsage).values(org_id=org.id, user_id=sender.id, day=today, sent=0)
+                       .on_conflict_do_nothing(index_elements=["org_id", "user_id", "day"]))
+    lock_organization(org)
     caps = daily_caps(org)
     by_org, by_account = sent_today(org, sender)
     plan = org.plan.capitalize()
@@ -82,14 +93,7 @@ def charge(org: Organization, sender: User, count: int) -> None:
             f"plan; {by_org} went out today, and this would send {count} more. Nothing was "
             "sent. The count starts again at midnight UTC."
         )
-    today = now().date()
-    usage = db.session.scalar(
-        db.select(MailQuotaUsage)
-        .filter_by(org_id=org.id, user_id=sender.id, day=today)
-        .with_for_update()
+    db.session.execute(
+        db.update(MailQuotaUsage).filter_by(org_id=org.id, user_id=sender.id, day=today)
+        .values(sent=MailQuotaUsage.sent + count).execution_options(synchronize_session=False)
     )
-    if usage is None:
-        db.session.add(MailQuotaUsage(org_id=org.id, user_id=sender.id, day=today, sent=count))
-    else:
-        usage.sent += count
-    db.session.flush()
