@@ -175,7 +175,10 @@ def attempt(claimed: Claimed, run: Run | None = None, poster: transport.Poster |
                                         "delete the endpoint and add it again.", 0)
     else:
         headers = signed_headers(claimed.endpoint_id, secret, claimed.event_id, claimed.payload, now())
-        answer = (poster or transport.Poster()).post(claimed.url, claimed.payload.encode(), headers)
+        if poster is not None:
+            answer = poster.post(claimed.url, claimed.payload.encode(), headers)
+        else:
+            answer = transport.post(claimed.url, claimed.payload.encode(), headers)  # closed after
     at = now()
     if db.session.get_bind().dialect.name == "postgresql":
         _commit_without_waiting_for_disk()
