@@ -171,8 +171,25 @@ def _first_message(messages: object, path: str = "") -> tuple[str | None, str | 
     return None, None
 
 
+# Ids are 32-bit integer columns on PostgreSQL; SQLite cannot even bind an integer past
+# 64 bits (an OverflowError, a 500), so a larger id in a path never reaches a query.
+MAX_ID = 2**31 - 1
+
+
+def refuse_ids_out_of_range() -> ResponseReturnValue | None:
+    """404 for a page whose path holds an id no row can have. (The API checks its own ids
+    once the token is checked: ``invites.api.resources``.)"""
+    if is_api_request():
+        return None
+    for value in (request.view_args or {}).values():
+        if isinstance(value, int) and value > MAX_ID:
+            return render_error(404)
+    return None
+
+
 def register_error_handlers(app: Flask) -> None:
     app.before_request(refuse_unstorable_characters)
+    app.before_request(refuse_ids_out_of_range)
 
     def handle_http(error: HTTPException) -> ResponseReturnValue:
         if isinstance(error, SecurityError):

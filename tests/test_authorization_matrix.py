@@ -41,6 +41,8 @@ from flask_login import current_user
 
 from invites import clock
 from invites.accounts.service import verification_token
+from invites.api.models import Scope
+from invites.api.service import create_token
 from invites.extensions import db
 from invites.groups.models import GroupMember, JoinMethod
 from invites.groups.service import create_group
@@ -51,11 +53,15 @@ from invites.join_requests.service import create_join_link, request_to_join
 from invites.mail.models import OutboxMessage
 from invites.notifications.models import Notification
 from invites.orgs.models import Plan, Role
+from invites.webhooks.models import WebhookDelivery
+from invites.webhooks.outbox import write
+from invites.webhooks.service import add_endpoint
 from tests.conftest import PASSWORD
 
 ACTORS = ("anonymous", "nobody", "collaborator", "member", "manager", "owner", "rival")
 LOGIN = "302→/login"  # a redirect to the login page (with or without ?next=)
 SKIPPED_METHODS = {"HEAD", "OPTIONS"}
+API = "/api/v1/"
 
 
 @dataclass(frozen=True)
@@ -361,6 +367,64 @@ TABLE = {
     ("/verify/<token>", "POST"): R(C(LOGIN), C(302), C(302), C(302), C(302), C(302), C(302)),
 
     ("/static/<path:filename>", "GET"): R(200, 200, 200, 200, 200, 200, 200),
+
+    # --- API Tokens panel (issue 20): owners only ("api_tokens.manage"). Creating answers
+    # the panel with the new token on it (shown once); revoking goes back to the panel.
+    ("/o/<slug>/manage/api-tokens", "GET"): R(LOGIN, 404, 403, 403, 403, 200, 404),
+    ("/o/<slug>/manage/api-tokens", "POST"): R(
+        LOGIN, 404, 403, 403, 403, C(200), 404, data={"name": "HR sync", "scope": "read"},
+    ),
+    ("/o/<slug>/manage/api-tokens/<int:token_id>/revoke", "POST"): R(
+        LOGIN, 404, 403, 403, 403, C(302), 404, data=CONFIRMED,
+    ),
+
+    # --- Webhooks panel (issue 21): owners only ("webhooks.manage"). Adding answers the panel
+    # with the new secret on it (shown once); the endpoint's actions go back to its page.
+    # Its endpoint posts to a closed port on 127.0.0.1: "Send test event" fails at once,
+    # and is logged (a change).
+    ("/o/<slug>/manage/webhooks", "GET"): R(LOGIN, 404, 403, 403, 403, 200, 404),
+    ("/o/<slug>/manage/webhooks", "POST"): R(
+        LOGIN, 404, 403, 403, 403, C(200), 404,
+        data={"url": "http://127.0.0.1:9/another-hook", "description": "LMS", "events": ["member.joined"]},
+    ),
+    ("/o/<slug>/manage/webhooks/<int:endpoint_id>", "GET"): R(LOGIN, 404, 403, 403, 403, 200, 404),
+    ("/o/<slug>/manage/webhooks/<int:endpoint_id>/events", "POST"): R(
+        LOGIN, 404, 403, 403, 403, C(302), 404, data={"events": ["member.joined", "member.removed"]},
+    ),
+    ("/o/<slug>/manage/webhooks/<int:endpoint_id>/<any(enable, disable):change>", "POST"): R(
+        LOGIN, 404, 403, 403, 403, C(302), 404,
+    ),
+    ("/o/<slug>/manage/webhooks/<int:endpoint_id>/test", "POST"): R(LOGIN, 404, 403, 403, 403, C(302), 404),
+    ("/o/<slug>/manage/webhooks/<int:endpoint_id>/delete", "POST"): R(
+        LOGIN, 404, 403, 403, 403, C(302), 404, data=CONFIRMED,
+    ),
+    ("/o/<slug>/manage/webhooks/<int:endpoint_id>/deliveries/<int:delivery_id>/redeliver", "POST"): R(
+        LOGIN, 404, 403, 403, 403, C(302), 404,
+    ),
+
+    # --- The JSON API (issue 20): a bearer token or nothing. A session cookie opens nothing
+    # there (401, JSON), whoever it is; tests/api/test_api_matrix.py has the tokens. Its
+    # description and reference page are public.
+    ("/api/v1/openapi.json", "GET"): R(200, 200, 200, 200, 200, 200, 200),
+    ("/api/v1/docs", "GET"): R(200, 200, 200, 200, 200, 200, 200),
+    **{
+        (f"/api/v1{path}", method): R(401, 401, 401, 401, 401, 401, 401)
+        for path, methods in {
+            "/invitations": ("GET", "POST"),
+            "/invitations/<int:invitation_id>": ("GET", "PATCH"),
+            "/invitations/<int:invitation_id>/resend": ("POST",),
+            "/invitations/<int:invitation_id>/cancel": ("POST",),
+            "/invite-links": ("GET", "POST"),
+            "/invite-links/<int:link_id>": ("GET", "DELETE"),
+            "/join-requests": ("GET",),
+            "/join-requests/<int:request_id>": ("DELETE",),
+            "/join-requests/<int:request_id>/<any(accept, reject):decision>": ("POST",),
+            "/members": ("GET",),
+            "/members/<int:membership_id>": ("GET", "PATCH", "DELETE"),
+            "/groups": ("GET",),
+        }.items()
+        for method in methods
+    },
 }
 
 
@@ -387,6 +451,15 @@ def _url_values(world):
         ("links", "token"): world.link_token,
         ("join_requests", "token"): world.join_token,
         ("accounts", "token"): world.verify_token,
+        # The API Tokens panel's token, and the API's objects: the same as the panels'.
+        ("api_tokens", "token_id"): world.api_token_id,
+        ("api", "invitation_id"): world.invitation_id,
+        ("api", "link_id"): world.link_id,
+        ("api", "request_id"): world.join_request_id,
+        ("api", "membership_id"): world.membership_id,
+        "endpoint_id": world.endpoint_id,
+        "delivery_id": world.delivery_id,
+        "change": "disable",
     }
 
 
@@ -437,6 +510,13 @@ def build_world(app, team, make_user, make_org, add_member, make_invitation, mak
             imp = preview_import(org, team.owner, "learners.csv", LEARNERS_CSV)
             db.session.commit()
         una = make_user(name="Una Unverified", verified=False)
+        with app.test_request_context():
+            api_token, _ = create_token(org, team.owner, "LMS sync", Scope.WRITE)
+            db.session.commit()
+            endpoint, _ = add_endpoint(org, team.owner, "http://127.0.0.1:9/hook", [])
+            (event_id,) = write(org, "member.joined", [{"id": 1}], [endpoint.id])
+            db.session.commit()
+            delivery_id = db.session.scalar(db.select(WebhookDelivery.id).filter_by(event_id=event_id))
 
         world = SimpleNamespace(
             slug=org.slug,
@@ -446,6 +526,8 @@ def build_world(app, team, make_user, make_org, add_member, make_invitation, mak
             join_link_id=join_link.id, join_token=join_token, join_request_id=request.id,
             membership_id=team.memberships[Role.MEMBER].id, member_username=team.member.username,
             verify_token=verification_token(una),
+            api_token_id=api_token.id,
+            endpoint_id=endpoint.id, delivery_id=delivery_id,
             outbox_message_id=db.session.scalar(db.select(db.func.min(OutboxMessage.id))),
             owner_notification_id=db.session.scalar(
                 db.select(Notification.id).filter_by(user_id=team.owner.id)),
@@ -471,10 +553,17 @@ def build_world(app, team, make_user, make_org, add_member, make_invitation, mak
             with app.test_request_context():
                 rival_import = preview_import(rival_org, rival, "rival.csv", LEARNERS_CSV)
                 db.session.commit()
+                rival_token, _ = create_token(rival_org, rival, "Rival sync", Scope.READ)
+                db.session.commit()
+                rival_endpoint, _ = add_endpoint(rival_org, rival, "http://127.0.0.1:9/rival", [])
+                (rival_event,) = write(rival_org, "member.joined", [{"id": 2}], [rival_endpoint.id])
+                db.session.commit()
+                rival_delivery = db.session.scalar(db.select(WebhookDelivery.id).filter_by(event_id=rival_event))
             world.rival_ids = {
                 "group_id": rival_group.id, "import_id": rival_import.id,
                 "invitation_id": rival_invitation.id, "membership_id": rival_membership.id,
-                "request_id": rival_request.id,
+                "request_id": rival_request.id, "token_id": rival_token.id,
+                "endpoint_id": rival_endpoint.id, "delivery_id": rival_delivery,
                 ("links", "link_id"): rival_link.id, ("join_requests", "link_id"): rival_join_link.id,
             }
         db.session.remove()
@@ -651,7 +740,8 @@ def test_authorization_matrix(app, build_world, actor):
 
 # Arguments naming an object of one organization, as opposed to an account (user_id), a
 # dev outbox message or a fixed value (kind, decision).
-ORG_SCOPED_ARGS = {"group_id", "import_id", "invitation_id", "membership_id", "request_id", "link_id"}
+ORG_SCOPED_ARGS = {"group_id", "import_id", "invitation_id", "membership_id", "request_id", "link_id",
+                   "token_id", "endpoint_id", "delivery_id"}
 
 
 def test_acme_urls_never_reach_the_rival_organizations_objects(app, build_world):
@@ -662,14 +752,14 @@ def test_acme_urls_never_reach_the_rival_organizations_objects(app, build_world)
     client = logged_in_client(app, world, "owner")
     unexpected, checked = [], 0
     for rule, method in rows_of(app):
-        if not ORG_SCOPED_ARGS & set(rule.arguments):
-            continue
+        if not ORG_SCOPED_ARGS & set(rule.arguments) or rule.rule.startswith(API):
+            continue  # the API takes no session: tests/api/test_api_matrix.py has its 404s
         blueprint = rule.endpoint.split(".")[0]
         swapped = SimpleNamespace(**vars(world))
         for name in ORG_SCOPED_ARGS & set(rule.arguments):
             value = world.rival_ids.get((blueprint, name), world.rival_ids.get(name))
             attribute = {"link_id": "join_link_id" if blueprint == "join_requests" else "link_id",
-                         "request_id": "join_request_id"}.get(name, name)
+                         "request_id": "join_request_id", "token_id": "api_token_id"}.get(name, name)
             setattr(swapped, attribute, value)
         row = TABLE[(rule.rule, method)]
         url = build_url(app, rule, method, swapped, row.query)
@@ -737,6 +827,26 @@ def test_the_dev_outbox_is_404_unless_turned_on(app, client, make_invitation, te
     assert not app.debug
     assert client.get("/dev/outbox").status_code == 404
     assert client.get(f"/dev/outbox/{message_id}/html").status_code == 404
+
+
+def test_a_session_opens_nothing_in_the_api(app, build_world):
+    """The owner's session cookie (and a CSRF token, for what it is worth) on every API
+    route: a JSON 401 that asks for a bearer token, and nothing changes."""
+    world = build_world()
+    snapshot = dump()
+    client = logged_in_client(app, world, "owner")
+    checked = 0
+    for rule, method in rows_of(app):
+        if not rule.rule.startswith(API) or rule.endpoint.startswith("api_reference."):
+            continue
+        url = build_url(app, rule, method, world)
+        response = send(client, method, url, {"csrf_token": client.matrix_csrf} if method != "GET" else None)
+        assert response.status_code == 401, (method, url, response.status_code)
+        assert response.is_json and response.get_json()["error"]["code"] == "unauthorized", (method, url)
+        assert response.headers["WWW-Authenticate"].startswith("Bearer"), (method, url)
+        checked += 1
+    assert checked >= 18
+    assert differences(snapshot, dump()) == []
 
 
 # --- Group managers and their group's invitations (issue 22, seed 004) ---------------------

@@ -17,7 +17,7 @@ from invites.accounts.models import User
 from invites.api import auth
 from invites.api import schemas as s
 from invites.api.paging import keyset
-from invites.errors import DomainError, api_status, json_error
+from invites.errors import MAX_ID, DomainError, api_status, json_error
 from invites.extensions import csrf, db, limiter
 from invites.groups.loaders import groups_in_order, load_groups
 from invites.groups.models import Group
@@ -44,20 +44,17 @@ bp = Blueprint(
 )
 bp.before_request(auth.authenticate)
 bp.teardown_request(lambda error: auth.forget())
-
-
-MAX_ID = 2**31 - 1  # ids are 32-bit integer columns on PostgreSQL
-
+csrf.exempt(bp)  # no cookies are read here: a request without a bearer token is refused
+limiter.limit(auth.rate_limit, key_func=auth.rate_key)(bp)
 
 @bp.before_request
 def refuse_ids_out_of_range() -> None:
-    """404 for a path id no row can have: SQLite cannot even bind an integer past 64 bits
-    (an OverflowError, a 500), so it never reaches a query."""
+    """404 for a path id no row can have (after the token is checked): SQLite cannot even
+    bind an integer past 64 bits (an OverflowError, a 500), so it never reaches a query."""
     for value in (request.view_args or {}).values():
         if isinstance(value, int) and value > MAX_ID:
             abort(404)
-csrf.exempt(bp)  # no cookies are read here: a request without a bearer token is refused
-limiter.limit(auth.rate_limit, key_func=auth.rate_key)(bp)
+
 
 # The outcome words of the API for the form's outcome kinds (sending.Outcome.kind).
 OUTCOMES = {"member": "already_member"}

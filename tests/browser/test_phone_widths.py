@@ -43,6 +43,17 @@ NOT_PAGES = {
     "/o/<slug>/links/<int:link_id>/qr.png": "an image (a QR code) and its download",
     "/o/<slug>/manage/join-page/qr.svg": "an image (a QR code) and its download",
     "/o/<slug>/manage/join-page/qr.png": "an image (a QR code) and its download",
+    # The JSON API (issue 20): its description and its operations answer JSON, not pages.
+    # Its reference, /api/v1/docs, is a page (and in the list).
+    "/api/v1/openapi.json": "JSON (the OpenAPI document)",
+    "/api/v1/invitations": "JSON (API)",
+    "/api/v1/invitations/<int:invitation_id>": "JSON (API)",
+    "/api/v1/invite-links": "JSON (API)",
+    "/api/v1/invite-links/<int:link_id>": "JSON (API)",
+    "/api/v1/join-requests": "JSON (API)",
+    "/api/v1/members": "JSON (API)",
+    "/api/v1/members/<int:membership_id>": "JSON (API)",
+    "/api/v1/groups": "JSON (API)",
 }
 
 # More states of some pages: (rule, query or world attribute, label).
@@ -186,6 +197,7 @@ def list_panels(world):
         (f"/o/{slug}/manage/join-links", "tbody tr[id^=join-link-]", ["Edit"]),
         (f"/o/{slug}/manage/members", "#members-table tbody tr", ["Remove"]),
         (f"/o/{slug}/groups/{world.group_id}", "#group-members tbody tr", ["Make manager", "Remove"]),
+        (f"/o/{slug}/manage/api-tokens", "#api-tokens-table tbody tr", ["Revoke"]),
     ]
 
 
@@ -231,6 +243,15 @@ def test_every_row_action_is_visible_and_clickable_on_a_phone(
         context.close()
     assert not problems, "\n".join(problems)
     assert checked >= 12
+
+
+def test_every_json_route_is_left_out_and_every_page_is_in(app):
+    """The API's GET routes are in NOT_PAGES but its reference page; the API Tokens
+    panel and the reference are visited (200 in the matrix's TABLE)."""
+    api_gets = {rule.rule for rule, method in rows_of(app) if method == "GET" and rule.rule.startswith("/api/")}
+    assert api_gets - set(NOT_PAGES) == {"/api/v1/docs"}
+    assert TABLE[("/api/v1/docs", "GET")].codes == dict.fromkeys(TABLE[("/api/v1/docs", "GET")].codes, 200)
+    assert TABLE[("/o/<slug>/manage/api-tokens", "GET")].codes["owner"] == 200
 
 
 def test_print_the_widths(request):

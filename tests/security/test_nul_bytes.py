@@ -103,3 +103,13 @@ def test_the_500_page_still_renders_after_a_failed_write(app, client, auth, team
     assert "Something went wrong" in body and "Error 500" in body
     assert "Olivia Owner" in body and 'id="bell"' in body  # the layout, with the user
     assert db.session.scalar(db.select(db.func.count(Membership.id)).filter_by(org_id=org_id)) == 4
+
+
+def test_an_id_past_what_a_column_holds_is_a_404_page_not_a_500(client, auth, team):
+    """SQLite cannot bind an integer past 64 bits: such an id never reaches a query."""
+    auth.login(team.owner)
+    for url in (f"/o/{team.org.slug}/invitations/{10**30}/edit", f"/o/{team.org.slug}/links/{2**63}",
+                f"/o/{team.org.slug}/groups/{2**31}"):
+        response = client.get(url)
+        assert response.status_code == 404, url
+        assert "Not found" in response.get_data(as_text=True)
