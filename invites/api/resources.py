@@ -9,6 +9,7 @@ from typing import Any
 from flask import abort, request
 from flask.typing import ResponseReturnValue
 from flask_smorest import Blueprint
+from sqlalchemy import inspect
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload, selectinload
 
@@ -46,6 +47,7 @@ bp.before_request(auth.authenticate)
 bp.teardown_request(lambda error: auth.forget())
 csrf.exempt(bp)  # no cookies are read here: a request without a bearer token is refused
 limiter.limit(auth.rate_limit, key_func=auth.rate_key)(bp)
+
 
 @bp.before_request
 def refuse_ids_out_of_range() -> None:
@@ -130,9 +132,16 @@ def create_invitations(args: dict[str, Any]) -> dict[str, Any]:
     return {"results": [_outcome(o, invitations) for o in outcomes]}
 
 
+def _id(invitation: Invitation) -> int:
+    """The id of an invitation the commit expired, without loading it again (reading
+    ``.id`` would, one query each)."""
+    identity = inspect(invitation).identity
+    return int(identity[0]) if identity else int(invitation.id)
+
+
 def _reloaded(invitations: Sequence[Invitation]) -> dict[int, Invitation]:
     """The invitations of a batch after its last commit, by id, in two queries."""
-    ids = [i.id for i in invitations]
+    ids = [_id(i) for i in invitations]
     if not ids:
         return {}
     rows = db.session.scalars(db.select(Invitation).options(*_invitation_loading()).where(Invitation.id.in_(ids)))
@@ -140,7 +149,7 @@ def _reloaded(invitations: Sequence[Invitation]) -> dict[int, Invitation]:
 
 
 def _outcome(outcome: sending.Outcome, invitations: dict[int, Invitation]) -> dict[str, Any]:
-    invitation = invitations.get(outcome.invitation.id) if outcome.invitation is not None else None
+    invitation = invitations.get(_id(outcome.invitation)) if outcome.invitation is not None else None
     return {"address": outcome.address, "outcome": OUTCOMES.get(outcome.kind, outcome.kind),
             "detail": outcome.detail, "invitation": invitation}
 
