@@ -12,7 +12,7 @@ from werkzeug.wrappers import Response
 
 from invites.extensions import limiter
 from invites.forms import EmptyForm, confirm_first
-from invites.htmx import page_or_fragment
+from invites.htmx import page_or_fragment, whole_page_redirect
 from invites.orgs.loaders import load_org_for
 from invites.pagination import page_number
 from invites.transaction import attempt
@@ -144,7 +144,7 @@ def delete(slug: str, endpoint_id: int) -> ResponseReturnValue:
         service.delete_endpoint(org, current_user, endpoint)
     if done:
         flash("The endpoint was deleted.", "success")
-    return redirect(url_for("webhooks.panel", slug=org.slug))
+    return whole_page_redirect(url_for("webhooks.panel", slug=org.slug))  # (htmx: the panel, whole)
 
 
 @bp.route("/o/<slug>/manage/webhooks/<int:endpoint_id>/deliveries/<int:delivery_id>/redeliver", methods=["POST"])

@@ -94,3 +94,29 @@ def test_an_owner_on_a_phone_adds_an_endpoint_and_sends_a_test_event(
         assert fits(page) is True
     finally:
         context.close()
+
+
+def test_deleting_an_endpoint_asks_in_the_page_then_shows_the_panel(
+    browser, browser_context_args, live_server, team, browser_login, receiver,  # noqa: F811
+):
+    from invites.webhooks.service import add_endpoint
+
+    endpoint, _ = add_endpoint(team.org, team.owner, receiver.url + "/going", [])
+    db.session.commit()
+    endpoint_id = endpoint.id
+    context, page = new_page(browser, {**browser_context_args, "viewport": PHONE})
+    try:
+        browser_login(page, team.owner)
+        page.goto(f"{live_server}/o/{team.org.slug}/manage/webhooks/{endpoint_id}")
+        page.get_by_role("button", name="Delete", exact=True).click()
+        dialog = page.locator("#confirm-dialog")
+        expect(dialog.get_by_role("heading", name="Delete this endpoint?")).to_be_visible()
+        dialog.get_by_role("button", name="Delete endpoint").click()
+        # The whole panel, at its own address, with the endpoint gone.
+        expect(page).to_have_url(re.compile(rf"/o/{team.org.slug}/manage/webhooks$"))
+        expect(page.get_by_text("The endpoint was deleted.")).to_be_visible()
+        expect(page.get_by_text("No endpoints yet.")).to_be_visible()
+        db.session.remove()
+        assert db.session.get(WebhookEndpoint, endpoint_id) is None
+    finally:
+        context.close()
