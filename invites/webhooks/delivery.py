@@ -239,16 +239,20 @@ def _owners(org: Organization) -> list[Any]:
 
 def announce_expired_invitations(limit: int = 1000) -> int:
     """Write "invitation.expired" for the invitations whose expiry has passed unanswered,
-    once each (a conditional UPDATE marks them), in organizations with an endpoint."""
+    once each (a conditional UPDATE marks them), in organizations with an endpoint that
+    existed when they expired."""
     from invites.invitations.models import Invitation, Status
     from invites.webhooks.outbox import emit
 
     at = now()
-    with_endpoints = db.select(WebhookEndpoint.org_id).where(WebhookEndpoint.enabled.is_(True))
+    # An endpoint hears of expiries that happen once it exists, not of every invitation
+    # that lapsed before it was added.
+    listened = db.exists().where(WebhookEndpoint.org_id == Invitation.org_id, WebhookEndpoint.enabled.is_(True),
+                                 WebhookEndpoint.created_at <= Invitation.expires_at)
     due = db.session.scalars(
         db.select(Invitation).where(
             Invitation.status == Status.PENDING, Invitation.expires_at <= at,
-            Invitation.expired_event_at.is_(None), Invitation.org_id.in_(with_endpoints))
+            Invitation.expired_event_at.is_(None), listened)
         .order_by(Invitation.expires_at, Invitation.id).limit(limit)
     ).all()
     written = 0

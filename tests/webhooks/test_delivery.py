@@ -11,7 +11,7 @@ from invites.extensions import db
 from invites.invitations import sending
 from invites.notifications.models import Notification
 from invites.orgs.models import Role
-from invites.webhooks.delivery import RETRIES, prune
+from invites.webhooks.delivery import RETRIES, announce_expired_invitations, prune
 from invites.webhooks.models import DeliveryState, WebhookAttempt, WebhookDelivery, WebhookEndpoint, WebhookEvent
 from tests.webhooks.conftest import ONE_SECOND, events_of, real_now
 
@@ -289,3 +289,19 @@ def test_the_commands_deliver_and_prune_and_print_counts(app, team, receiver, ma
     db.session.expire_all()
     assert [e.type for e in db.session.scalars(db.select(WebhookEvent))] == ["invitation.created"]
     assert runner.invoke(args=["prune", "--days", "0"]).exit_code != 0
+
+
+def test_invitations_that_lapsed_before_the_endpoint_was_added_are_not_announced(
+    app, team, make_invitation, make_endpoint, receiver,
+):
+    start = clock.now()
+    clock.freeze(start - timedelta(days=30))
+    old, _ = make_invitation(team.org, team.owner, "long.gone@example.com")  # lapsed 16 days ago
+    clock.freeze(start - timedelta(days=1))
+    recent, _ = make_invitation(team.org, team.owner, "just.lapsing@example.com")
+    clock.freeze(start)
+    make_endpoint(team.org, team.owner, receiver.url + "/hook")  # added today
+    clock.freeze(start + timedelta(days=14))  # the recent one's 14 days are over
+    assert announce_expired_invitations() == 1
+    [event] = db.session.scalars(db.select(WebhookEvent).filter_by(type="invitation.expired")).all()
+    assert f'"id":{recent.id},' in event.payload and "long.gone" not in event.payload
