@@ -249,9 +249,12 @@ def announce_expired_invitations(limit: int = 1000) -> int:
     # that lapsed before it was added.
     listened = db.exists().where(WebhookEndpoint.org_id == Invitation.org_id, WebhookEndpoint.enabled.is_(True),
                                  WebhookEndpoint.created_at <= Invitation.expires_at)
+    # Only the organizations with an endpoint are read (their pending invitations by expiry,
+    # from an index), not every lapsed invitation of every organization at each pass.
+    hooked = db.select(WebhookEndpoint.org_id).where(WebhookEndpoint.enabled.is_(True))
     due = db.session.scalars(
         db.select(Invitation).where(
-            Invitation.status == Status.PENDING, Invitation.expires_at <= at,
+            Invitation.org_id.in_(hooked), Invitation.status == Status.PENDING, Invitation.expires_at <= at,
             Invitation.expired_event_at.is_(None), listened)
         .order_by(Invitation.expires_at, Invitation.id).limit(limit)
     ).all()
