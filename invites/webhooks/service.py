@@ -36,11 +36,12 @@ def new_secret() -> str:
 
 
 def _events(chosen: Sequence[str]) -> str:
+    """The chosen types as stored, in ``EVENT_TYPES``' order. None chosen (stored empty)
+    means every type, those added later too; a list of them all stays that list, so a
+    type added later is not sent unasked."""
     unknown = [event for event in chosen if event not in EVENT_TYPES]
     if unknown:
         raise DomainError(f"{unknown[0]} is not an event Invites sends.", "events")
-    # Every type chosen is the same as none chosen: all, including types added later? No:
-    # an explicit full list stays that list, so a new type is never sent unasked.
     return " ".join(event for event in EVENT_TYPES if event in chosen)
 
 
