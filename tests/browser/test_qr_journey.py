@@ -5,7 +5,7 @@ The owner's Join Web Page panel shows the page's code the same way."""
 import re
 
 import pytest
-from playwright.sync_api import expect
+from playwright.sync_api import TimeoutError as PlaywrightTimeoutError, expect
 
 from invites.extensions import db
 from invites.join_page.service import page_of
@@ -24,9 +24,16 @@ def fits(page):
     return width <= inner
 
 
-def loaded(image):
-    """Whether the <img> loaded and drew (a broken or refused image has no natural width)."""
-    return image.evaluate("img => img.complete && img.naturalWidth > 0")
+def loaded(image, timeout=5_000):
+    """Whether the <img> loaded and drew (a broken or refused image has no natural width),
+    waiting for it up to ``timeout`` ms: the page's load event may come before the image's
+    answer (seen in CI on the print sheet)."""
+    try:
+        image.page.wait_for_function(
+            "img => img.complete && img.naturalWidth > 0", arg=image.element_handle(), timeout=timeout)
+    except PlaywrightTimeoutError:
+        return False
+    return True
 
 
 def test_a_manager_makes_a_link_sees_its_code_downloads_it_and_prints_the_sheet(
