@@ -147,10 +147,14 @@ def search_members(
 
 
 def lock_invitation(invitation: Invitation) -> Invitation:
-    """Re-read the row under a lock so two answers at once are applied one after the other."""
+    """Re-read the row under a lock so two answers at once are applied one after the other.
+    The inviter comes in the same query (re-reading resets what was loaded with it, and
+    answering, resending and the webhook event all read the inviter); only the
+    invitation's row is locked."""
     return db.session.scalar(
         db.select(Invitation)
+        .options(joinedload(Invitation.inviter))
         .where(Invitation.id == invitation.id)
-        .with_for_update()
+        .with_for_update(of=Invitation)
         .execution_options(populate_existing=True)
     )

@@ -9,6 +9,7 @@ one indexed read per request (the answer is kept for the request) and writes not
 """
 from __future__ import annotations
 
+import functools
 import json
 import secrets
 from collections.abc import Iterable, Sequence
@@ -85,7 +86,7 @@ def emit_many(org: Organization, event_type: str, resources: Iterable[Any], **ex
                     if not events or event_type in events.split()]
     if not endpoint_ids:
         return
-    dump = _shape(event_type)
+    dump = _shape(event_type.partition(".")[0])
     pending = db.session().info.setdefault(PENDING, [])
     pending.extend(_rows(org, event_type, [{**dump(resource), **extra} for resource in resources], endpoint_ids))
 
@@ -142,12 +143,13 @@ def _utc(at: datetime) -> str:
     return at.replace(tzinfo=timezone.utc).isoformat()
 
 
-def _shape(event_type: str) -> Any:
-    """The function that gives a resource of this type its JSON shape: the JSON API's
-    (invites/api/schemas.py), so a receiver reads the same fields as an API client."""
+@functools.cache
+def _shape(kind: str) -> Any:
+    """The function that gives a resource of this kind its JSON shape: the JSON API's
+    (invites/api/schemas.py), so a receiver reads the same fields as an API client. One
+    schema object per kind for the process (making one costs more than a dump)."""
     from invites.api import schemas
 
-    kind = event_type.partition(".")[0]
     schema = {"invitation": schemas.Invitation, "member": schemas.Member,
               "join_request": schemas.JoinRequest, "invite_link": schemas.InviteLink}[kind]()
     if kind == "invite_link":
