@@ -176,14 +176,16 @@ def _first_message(messages: object, path: str = "") -> tuple[str | None, str | 
 MAX_ID = 2**31 - 1
 
 
+def has_id_out_of_range() -> bool:
+    """Whether this request's path holds an id no row can have."""
+    return any(isinstance(value, int) and value > MAX_ID for value in (request.view_args or {}).values())
+
+
 def refuse_ids_out_of_range() -> ResponseReturnValue | None:
-    """404 for a page whose path holds an id no row can have. (The API checks its own ids
-    once the token is checked: ``invites.api.resources``.)"""
-    if is_api_request():
-        return None
-    for value in (request.view_args or {}).values():
-        if isinstance(value, int) and value > MAX_ID:
-            return render_error(404)
+    """404 for a page whose path holds an id no row can have. (The API asks
+    :func:`has_id_out_of_range` itself once the token is checked: ``invites.api.resources``.)"""
+    if not is_api_request() and has_id_out_of_range():
+        return render_error(404)
     return None
 
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from flask import abort, request
+from flask import abort
 from flask.typing import ResponseReturnValue
 from flask_smorest import Blueprint
 from sqlalchemy import inspect
@@ -18,7 +18,7 @@ from invites.accounts.models import User
 from invites.api import auth
 from invites.api import schemas as s
 from invites.api.paging import keyset
-from invites.errors import MAX_ID, DomainError, api_status, json_error
+from invites.errors import DomainError, api_status, has_id_out_of_range, json_error
 from invites.extensions import csrf, db, limiter
 from invites.groups.loaders import groups_in_order, load_groups
 from invites.groups.models import Group
@@ -53,9 +53,8 @@ limiter.limit(auth.rate_limit, key_func=auth.rate_key)(bp)
 def refuse_ids_out_of_range() -> None:
     """404 for a path id no row can have (after the token is checked): SQLite cannot even
     bind an integer past 64 bits (an OverflowError, a 500), so it never reaches a query."""
-    for value in (request.view_args or {}).values():
-        if isinstance(value, int) and value > MAX_ID:
-            abort(404)
+    if has_id_out_of_range():
+        abort(404)
 
 
 # The outcome words of the API for the form's outcome kinds (sending.Outcome.kind).
