@@ -46,8 +46,12 @@ class WebhookEndpoint(Model):
     def event_types(self) -> list[str]:
         return self.events.split()
 
-    def hears(self, event_type: str) -> bool:
-        return not self.events or event_type in self.event_types
+
+
+def hears(events: str, event_type: str) -> bool:
+    """Whether an endpoint that chose ``events`` (its column: space-separated types, empty
+    for all) hears ``event_type``."""
+    return not events or event_type in events.split()
 
 
 class WebhookEvent(Model):

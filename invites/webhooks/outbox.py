@@ -22,7 +22,7 @@ from sqlalchemy.orm import Session
 from invites.clock import now
 from invites.extensions import db
 from invites.per_request import memo
-from invites.webhooks.models import WebhookDelivery, WebhookEndpoint, WebhookEvent
+from invites.webhooks.models import WebhookDelivery, WebhookEndpoint, WebhookEvent, hears
 
 if TYPE_CHECKING:
     from invites.orgs.models import Organization
@@ -82,8 +82,7 @@ def emit_many(org: Organization, event_type: str, resources: Iterable[Any], **ex
     """:func:`emit` for several resources of one type, in two INSERTs whatever their number."""
     if event_type not in EVENT_TYPES:
         raise ValueError(f"unknown webhook event type {event_type!r}")
-    endpoint_ids = [endpoint_id for endpoint_id, events in listening(org)
-                    if not events or event_type in events.split()]
+    endpoint_ids = [endpoint_id for endpoint_id, events in listening(org) if hears(events, event_type)]
     if not endpoint_ids:
         return
     dump = _shape(event_type.partition(".")[0])

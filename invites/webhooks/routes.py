@@ -18,7 +18,6 @@ from invites.pagination import page_number
 from invites.transaction import attempt
 from invites.webhooks import service
 from invites.webhooks.forms import EndpointForm, EventsForm
-from invites.webhooks.outbox import EVENT_TYPES
 
 if TYPE_CHECKING:
     from invites.orgs.models import Organization
@@ -37,8 +36,7 @@ def panel(slug: str) -> ResponseReturnValue:
 def _panel(org: Organization, form: EndpointForm, secret: str | None = None,
            added: WebhookEndpoint | None = None, status: int = 200) -> Response:
     response = page_or_fragment("webhooks/panel.html", "webhooks/_endpoints.html", org=org, form=form,
-                                endpoints=service.endpoints_of(org), secret=secret, added=added,
-                                event_types=EVENT_TYPES)
+                                endpoints=service.endpoints_of(org), secret=secret, added=added)
     response.status_code = status
     if secret is not None:
         response.headers["Cache-Control"] = "no-store"  # the secret is on this page only
