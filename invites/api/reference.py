@@ -15,8 +15,8 @@ from invites.api.resources import bp as resources
 
 bp = Blueprint("api_reference", __name__, url_prefix="/api/v1")
 
-SECURITY = {"bearerAuth": {"type": "http", "scheme": "bearer",
-                           "description": "An organization API token, made under API Tokens by an owner"}}
+BEARER = {"type": "http", "scheme": "bearer",
+          "description": "An organization API token, made under API Tokens by an owner"}
 
 
 class InvitesApi(Api):
@@ -40,7 +40,7 @@ def register_api(app: Flask) -> None:
         "servers": [{"url": "/"}],
         "security": [{"bearerAuth": []}],
     })
-    api.spec.components.security_scheme("bearerAuth", SECURITY["bearerAuth"])
+    api.spec.components.security_scheme("bearerAuth", BEARER)
     api.register_blueprint(resources)
     app.register_blueprint(bp)
 

@@ -168,17 +168,9 @@ class Error(Schema):
 
 # --- What requests send --------------------------------------------------------------------
 
-def _cursor() -> fields.Field:
-    return Text(load_default=None, validate=validate.Length(max=200))
-
-
-def _limit() -> fields.Field:
-    return fields.Integer(load_default=50, validate=validate.Range(1, PAGE_LIMIT))
-
-
 class Paging(Schema):
-    cursor = _cursor()
-    limit = _limit()
+    cursor = Text(load_default=None, validate=validate.Length(max=200))
+    limit = fields.Integer(load_default=50, validate=validate.Range(1, PAGE_LIMIT))
 
 
 class InvitationFilters(Paging):
