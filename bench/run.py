@@ -771,9 +771,9 @@ def main(argv=None):
         delivered, seconds = measure_delivery(url, world, make_app)
         print(f"\nWebhooks: one deliver-webhooks worker to a receiver on 127.0.0.1 (answers 204 at once)")
         print(f"deliver-webhooks                        {delivered / seconds:>7.0f} events/s   ({delivered:,} in {seconds:.1f} s)")
-        plain, hooked, written = measure_accept_cost(url, world, make_app)
+        plain, hooked, per_accept = measure_accept_cost(url, world, make_app)
         print(f"accepting an invitation, median of {ACCEPTS}: {plain:.2f} ms without an endpoint, {hooked:.2f} ms with one "
-              f"(+{hooked - plain:.2f} ms; {written / ACCEPTS:.0f} events written per accept)")
+              f"(+{hooked - plain:.2f} ms; {per_accept:.0f} events written per accept)")
 
         from bench.reminders import measure_reminders
 

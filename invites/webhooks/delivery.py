@@ -1,6 +1,11 @@
 """``flask deliver-webhooks``: sending the outbox, signed per the Standard Webhooks
 specification, with retries, in event order per endpoint.
 
+First the worker fans the new events out (``fan_out``): each event row names the endpoints
+that heard it, and gets one delivery per endpoint, in event order. Workers claim a batch
+of events by a conditional UPDATE: one whose batch overlaps another's in flight waits for
+it and starts over, so the deliveries of earlier events are always there first.
+
 A worker takes one due delivery at a time: the oldest pending one of an enabled endpoint
 whose earlier deliveries are all settled (so each endpoint hears its events in order),
 claimed with ``FOR UPDATE SKIP LOCKED`` on PostgreSQL and then leased by a conditional
@@ -80,17 +85,68 @@ def signing_secret(endpoint_id: int, ciphertext: str) -> str | None:
     return unseal(ciphertext, secret_label(endpoint_id))
 
 
+FAN_OUT_BATCH = 500  # events per transaction
+FAN_OUT_EVERY = 1.0  # seconds: how often a busy worker looks for new events
+
+
 def deliver_due(limit: int | None = None) -> Run:
     """Attempt every due delivery (or ``limit`` of them), each in its own transactions,
-    over one kept-alive connection per receiver."""
+    over one kept-alive connection per receiver; new events are fanned out first, and
+    again every ``FAN_OUT_EVERY`` seconds while there is work."""
     run = Run()
+    fanned_at = time.monotonic()
+    fan_out()
     with transport.Poster() as poster:
         while limit is None or run.attempts < limit:
+            if time.monotonic() - fanned_at > FAN_OUT_EVERY:
+                fanned_at = time.monotonic()
+                fan_out()
             claimed = _claim(now())
             if claimed is None:
+                if fan_out():
+                    continue
                 break
             attempt(claimed, run, poster)
     return run
+
+
+def fan_out(org_id: int | None = None) -> int:
+    """Give the events written since (all, or ``org_id``'s) their deliveries, oldest first,
+    ``FAN_OUT_BATCH`` per transaction (committed); the number of events fanned out.
+
+    A batch is claimed by a conditional UPDATE of the events read. Another worker's batch
+    in flight holds some of them: the UPDATE waits for it (PostgreSQL's row lock, SQLite's
+    database lock) and then finds them taken, and this batch starts over after it, so no
+    later event gets its delivery before an earlier one. An endpoint deleted since the
+    event gets none."""
+    done = 0
+    while True:
+        query = (db.select(WebhookEvent.id, WebhookEvent.created_at, WebhookEvent.fan_out_to)
+                 .where(WebhookEvent.fan_out_to.is_not(None))
+                 .order_by(WebhookEvent.created_at, WebhookEvent.id).limit(FAN_OUT_BATCH))
+        if org_id is not None:
+            query = query.where(WebhookEvent.org_id == org_id)
+        events = db.session.execute(query).all()
+        if not events:
+            db.session.rollback()
+            return done
+        taken = db.session.execute(
+            db.update(WebhookEvent)
+            .where(WebhookEvent.id.in_([event.id for event in events]), WebhookEvent.fan_out_to.is_not(None))
+            .values(fan_out_to=None).execution_options(synchronize_session=False))
+        if taken.rowcount != len(events):  # type: ignore[attr-defined]
+            db.session.rollback()  # another worker fanned some out meanwhile: read again
+            continue
+        wanted = {event.id: [int(i) for i in event.fan_out_to.split()] for event in events}
+        existing = set(db.session.scalars(db.select(WebhookEndpoint.id).where(
+            WebhookEndpoint.id.in_({i for ids in wanted.values() for i in ids}))))
+        rows = [{"event_id": event.id, "endpoint_id": endpoint_id, "state": DeliveryState.PENDING, "attempts": 0,
+                 "next_attempt_at": event.created_at, "created_at": event.created_at}
+                for event in events for endpoint_id in wanted[event.id] if endpoint_id in existing]
+        if rows:
+            db.session.connection().execute(insert(WebhookDelivery), rows)
+        db.session.commit()
+        done += len(events)
 
 
 @functools.cache
@@ -102,7 +158,7 @@ def _due(postgresql: bool) -> Any:
     queued = aliased(WebhookDelivery)
     head = (db.select(queued.id)
             .where(queued.endpoint_id == WebhookEndpoint.id, queued.state == DeliveryState.PENDING)
-            .order_by(queued.created_at, queued.id).limit(1)
+            .order_by(queued.created_at, queued.event_id).limit(1)
             .correlate(WebhookEndpoint).scalar_subquery())
     heads = db.select(head).where(WebhookEndpoint.enabled.is_(True))
     query = (
@@ -298,11 +354,12 @@ def redeliver(delivery: WebhookDelivery) -> None:
 
 
 def prune(days: int) -> int:
-    """Delete the events (with their deliveries and attempts) older than ``days`` days whose
-    deliveries are all settled; the number of events deleted."""
+    """Delete the events (with their deliveries and attempts) older than ``days`` days that
+    were fanned out and whose deliveries are all settled; the number of events deleted."""
     cutoff = now() - timedelta(days=days)
     unsettled = db.select(WebhookDelivery.event_id).where(WebhookDelivery.state == DeliveryState.PENDING)
-    old = db.select(WebhookEvent.id).where(WebhookEvent.created_at < cutoff, WebhookEvent.id.not_in(unsettled))
+    old = db.select(WebhookEvent.id).where(WebhookEvent.created_at < cutoff, WebhookEvent.fan_out_to.is_(None),
+                                           WebhookEvent.id.not_in(unsettled))
     ids = list(db.session.scalars(old))
     for start in range(0, len(ids), 500):
         # Their deliveries and attempts go with them: ON DELETE CASCADE (SQLite's too:

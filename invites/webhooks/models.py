@@ -56,7 +56,13 @@ def hears(events: str, event_type: str) -> bool:
 
 class WebhookEvent(Model):
     """One event of the outbox: its stable id (``msg_...``, the ``webhook-id`` header and
-    what receivers deduplicate by), its type and the body sent, fixed when it happened."""
+    what receivers deduplicate by), its type and the body sent, fixed when it happened.
+
+    Events are ordered by (``created_at``, ``id``): the ids of one process grow with each
+    event (``outbox.new_event_id``), so events written together under one clock reading
+    keep the order they were emitted in. ``fan_out_to`` holds the endpoints that heard it
+    until ``flask deliver-webhooks`` gives it their deliveries (``delivery.fan_out``): the
+    change's transaction writes this one row and nothing more."""
 
     __tablename__ = "webhook_events"
 
@@ -65,13 +71,22 @@ class WebhookEvent(Model):
     type = db.Column(db.String(40), nullable=False)
     payload = db.Column(db.Text, nullable=False)
     created_at = db.Column(db.DateTime, nullable=False, default=now)
+    # The ids of the endpoints that heard it, space-separated, until the worker made their
+    # deliveries; then None.
+    fan_out_to = db.Column(db.Text)
 
-    __table_args__ = (db.Index("ix_webhook_events_created", "created_at"),)
+    __table_args__ = (
+        db.Index("ix_webhook_events_created", "created_at"),
+        # The worker's fan-out: the events still without their deliveries, in order.
+        db.Index("ix_webhook_events_fan_out", "created_at", "id",
+                 sqlite_where=db.text("fan_out_to IS NOT NULL"), postgresql_where=db.text("fan_out_to IS NOT NULL")),
+    )
 
 
 class WebhookDelivery(Model):
     """An event owed to one endpoint. Delivered in event order per endpoint: a delivery is
-    attempted only once every earlier one of its endpoint is settled."""
+    attempted only once every earlier one of its endpoint is settled. ``created_at`` is
+    its event's, so (``created_at``, ``event_id``) is the event order."""
 
     __tablename__ = "webhook_deliveries"
 
@@ -91,7 +106,7 @@ class WebhookDelivery(Model):
 
     __table_args__ = (
         # The worker's claim: the due heads of each endpoint's queue, in order.
-        db.Index("ix_webhook_deliveries_due", "endpoint_id", "state", "created_at", "id"),
+        db.Index("ix_webhook_deliveries_due", "endpoint_id", "state", "created_at", "event_id"),
         db.Index("ix_webhook_deliveries_event", "event_id"),
         db.CheckConstraint("state in ('pending', 'delivered', 'failed')", name="state"),
     )

@@ -135,11 +135,15 @@ def load_delivery(endpoint: WebhookEndpoint, delivery_id: int) -> WebhookDeliver
 
 
 def page_of_deliveries(endpoint: WebhookEndpoint, page: int, per_page: int) -> Pagination:
-    """The endpoint's delivery log, newest first, each with its event and attempts."""
+    """The endpoint's delivery log, newest first, each with its event and attempts. The
+    organization's events that the worker has not fanned out yet are given their
+    deliveries first (committed; usually one read that finds none), so the log shows
+    every event of a moment ago."""
+    sending.fan_out(endpoint.org_id)
     query = (
         db.select(WebhookDelivery)
         .options(joinedload(WebhookDelivery.event), selectinload(WebhookDelivery.attempts_made))
         .where(WebhookDelivery.endpoint_id == endpoint.id)
-        .order_by(WebhookDelivery.created_at.desc(), WebhookDelivery.id.desc())
+        .order_by(WebhookDelivery.created_at.desc(), WebhookDelivery.event_id.desc())
     )
     return paginate(query, page, per_page)

@@ -15,7 +15,7 @@ from invites import clock
 from invites.extensions import db
 from invites.webhooks import service
 from invites.webhooks.delivery import deliver_due
-from invites.webhooks.models import WebhookDelivery, WebhookEvent
+from invites.webhooks.models import WebhookEvent
 
 
 def real_now():
@@ -172,16 +172,13 @@ def worker(app):
 
 
 def events_of(org, event_type=None):
-    """``org``'s events in the order they were written (their deliveries' ids)."""
+    """``org``'s events in the order they were written, fanned out or not."""
     db.session.expire_all()
-    rows = db.session.execute(
-        db.select(WebhookEvent, db.func.min(WebhookDelivery.id))
-        .join(WebhookDelivery, WebhookDelivery.event_id == WebhookEvent.id)
-        .where(WebhookEvent.org_id == org.id)
-        .group_by(WebhookEvent.id)
-    ).all()
-    events = [event for event, _ in sorted(rows, key=lambda row: row[1])]
-    return [event for event in events if event_type in (None, event.type)]
+    return list(db.session.scalars(
+        db.select(WebhookEvent)
+        .where(WebhookEvent.org_id == org.id, *([WebhookEvent.type == event_type] if event_type else []))
+        .order_by(WebhookEvent.created_at, WebhookEvent.id)
+    ))
 
 
 ONE_SECOND = timedelta(seconds=1)

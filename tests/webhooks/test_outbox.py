@@ -2,7 +2,8 @@
 in that action's transaction, with the resource in the JSON API's shape; delivered to a
 real receiver, signed (Standard Webhooks) with the endpoint's secret. A rolled-back change
 writes nothing; an organization without endpoints writes nothing; an endpoint hears only
-the events it chose."""
+the events it chose. The change writes one row per event; the worker fans it out into a
+delivery per endpoint, in the order the events were emitted."""
 from dataclasses import dataclass
 from datetime import timedelta
 from types import SimpleNamespace
@@ -23,7 +24,7 @@ from invites.orgs import service as orgs
 from invites.orgs.expiry import expire_memberships
 from invites.orgs.models import Membership, Role
 from invites.transaction import attempt
-from invites.webhooks.delivery import announce_expired_invitations
+from invites.webhooks.delivery import announce_expired_invitations, fan_out
 from invites.webhooks.models import WebhookDelivery, WebhookEvent
 from invites.webhooks.outbox import EVENT_TYPES, emit
 from tests.webhooks.conftest import events_of, real_now
@@ -394,3 +395,81 @@ def test_an_endpoint_that_chose_some_events_gets_only_those(app, team, receiver,
 def test_emit_refuses_an_unknown_type(app, team):
     with pytest.raises(ValueError):
         emit(team.org, "invitation.exploded", None)
+
+
+# --- one row per event; the worker makes the deliveries ----------------------------------------
+
+def test_a_change_writes_one_row_per_event_and_the_worker_makes_its_deliveries(
+    app, team, receiver, make_endpoint, make_invitation, make_user, worker,
+):
+    first, _ = make_endpoint(team.org, team.owner, receiver.url + "?n=1")
+    second, _ = make_endpoint(team.org, team.owner, receiver.url + "?n=2", events=["member.joined"])
+    invitee = make_user(email="pat@example.com")
+    invitation, _ = make_invitation(team.org, team.owner, "pat@example.com")
+    with app.test_request_context():
+        answering.accept_invitation(db.session.get(Invitation, invitation.id), invitee)
+        db.session.commit()
+    events = events_of(team.org)
+    assert [(e.type, e.fan_out_to) for e in events] == [
+        ("invitation.created", f"{first.id}"),
+        ("member.joined", f"{first.id} {second.id}"),
+        ("invitation.accepted", f"{first.id}"),
+    ]
+    assert db.session.scalar(db.select(db.func.count(WebhookDelivery.id))) == 0
+
+    assert worker(action=fan_out) == 3
+    made = db.session.execute(
+        db.select(WebhookDelivery.endpoint_id, WebhookEvent.type).join(WebhookDelivery.event)
+        .order_by(WebhookDelivery.endpoint_id, WebhookDelivery.created_at, WebhookDelivery.event_id)).all()
+    assert [tuple(row) for row in made] == [
+        (first.id, "invitation.created"), (first.id, "member.joined"), (first.id, "invitation.accepted"),
+        (second.id, "member.joined")]
+    assert [e.fan_out_to for e in events_of(team.org)] == [None] * 3
+    assert worker(action=fan_out) == 0  # once only
+
+    worker()
+    assert [r.json["type"] for r in receiver.to("/hooks/invites?n=1")] == [
+        "invitation.created", "member.joined", "invitation.accepted"]
+    assert [r.json["type"] for r in receiver.to("/hooks/invites?n=2")] == ["member.joined"]
+
+
+def test_events_of_one_transaction_keep_the_order_they_were_emitted_in(app, team, receiver, make_endpoint, worker):
+    """Under a frozen clock every event has the same time: the ids keep the order."""
+    clock.freeze(real_now())
+    make_endpoint(team.org, team.owner, receiver.url)
+    addresses = [f"order{n}@example.com" for n in range(10)]
+    with app.test_request_context():
+        sending.send_invitations(team.org, team.owner, ", ".join(addresses), Role.MEMBER, [],
+                                 commit=db.session.commit)
+        db.session.commit()
+    events = events_of(team.org)
+    assert len({e.created_at for e in events}) == 1
+    assert [e.id for e in events] == sorted(e.id for e in events)
+    worker()
+    assert [r.json["data"]["email"] for r in receiver.delivered] == addresses
+
+
+def test_an_endpoint_deleted_before_the_fan_out_gets_nothing(app, team, receiver, make_endpoint, make_invitation,
+                                                           worker):
+    from invites.webhooks import service
+
+    kept, _ = make_endpoint(team.org, team.owner, receiver.url + "?kept")
+    gone, _ = make_endpoint(team.org, team.owner, receiver.url + "?gone")
+    make_invitation(team.org, team.owner, "pat@example.com")
+    with app.test_request_context():
+        service.delete_endpoint(team.org, team.owner, db.session.get(type(gone), gone.id))
+        db.session.commit()
+    assert worker().delivered == 1
+    assert [r.path for r in receiver.requests] == ["/hooks/invites?kept"]
+
+
+def test_the_delivery_log_shows_events_the_worker_has_not_fanned_out_yet(
+    app, client, auth, team, receiver, make_endpoint, make_invitation,
+):
+    endpoint, _ = make_endpoint(team.org, team.owner, receiver.url)
+    make_invitation(team.org, team.owner, "pat@example.com")
+    [event] = events_of(team.org)
+    auth.login(team.owner)
+    text = client.get(f"/o/{team.org.slug}/manage/webhooks/{endpoint.id}").get_data(as_text=True)
+    assert event.id in text and "Pending" in text
+    assert events_of(team.org)[0].fan_out_to is None
