@@ -107,6 +107,7 @@ def deliver_due(limit: int | None = None) -> Run:
                     continue
                 break
             attempt(claimed, run, poster)
+    db.session.rollback()  # the last look found nothing: no transaction left open while idle
     return run
 
 
@@ -118,18 +119,14 @@ def fan_out(org_id: int | None = None) -> int:
     in flight holds some of them: the UPDATE waits for it (PostgreSQL's row lock, SQLite's
     database lock) and then finds them taken, and this batch starts over after it, so no
     later event gets its delivery before an earlier one. An endpoint deleted since the
-    event gets none."""
+    event gets none. Finding nothing to do is one read, in the caller's transaction."""
     done = 0
-    while True:
-        query = (db.select(WebhookEvent.id, WebhookEvent.created_at, WebhookEvent.fan_out_to)
-                 .where(WebhookEvent.fan_out_to.is_not(None))
-                 .order_by(WebhookEvent.created_at, WebhookEvent.id).limit(FAN_OUT_BATCH))
-        if org_id is not None:
-            query = query.where(WebhookEvent.org_id == org_id)
-        events = db.session.execute(query).all()
-        if not events:
-            db.session.rollback()
-            return done
+    query = (db.select(WebhookEvent.id, WebhookEvent.created_at, WebhookEvent.fan_out_to)
+             .where(WebhookEvent.fan_out_to.is_not(None))
+             .order_by(WebhookEvent.created_at, WebhookEvent.id).limit(FAN_OUT_BATCH))
+    if org_id is not None:
+        query = query.where(WebhookEvent.org_id == org_id)
+    while events := db.session.execute(query).all():
         taken = db.session.execute(
             db.update(WebhookEvent)
             .where(WebhookEvent.id.in_([event.id for event in events]), WebhookEvent.fan_out_to.is_not(None))
@@ -147,6 +144,7 @@ def fan_out(org_id: int | None = None) -> int:
             db.session.connection().execute(insert(WebhookDelivery), rows)
         db.session.commit()
         done += len(events)
+    return done
 
 
 @functools.cache

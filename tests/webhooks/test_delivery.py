@@ -305,3 +305,18 @@ def test_invitations_that_lapsed_before_the_endpoint_was_added_are_not_announced
     assert announce_expired_invitations() == 1
     [event] = db.session.scalars(db.select(WebhookEvent).filter_by(type="invitation.expired")).all()
     assert f'"id":{recent.id},' in event.payload and "long.gone" not in event.payload
+
+
+def test_the_worker_leaves_no_transaction_open_between_passes(app, team, receiver, make_endpoint):
+    """``work`` sleeps between passes: an open transaction would hold a snapshot (and
+    PostgreSQL's vacuum) for that long."""
+    from invites.webhooks.delivery import deliver_due
+
+    make_endpoint(team.org, team.owner, receiver.url)
+    invite(app, team.org, team.owner, "idle@example.com")
+    with app.app_context():
+        assert deliver_due().delivered == 1
+        assert not db.session().in_transaction()
+        assert deliver_due().attempts == 0
+        assert not db.session().in_transaction()
+        db.session.remove()
