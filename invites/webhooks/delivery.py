@@ -115,31 +115,46 @@ def fan_out(org_id: int | None = None) -> int:
     """Give the events written since (all, or ``org_id``'s) their deliveries, oldest first,
     ``FAN_OUT_BATCH`` per transaction (committed); the number of events fanned out.
 
-    A batch is claimed by a conditional UPDATE of the events read. Another worker's batch
-    in flight holds some of them: the UPDATE waits for it (PostgreSQL's row lock, SQLite's
-    database lock) and then finds them taken, and this batch starts over after it, so no
-    later event gets its delivery before an earlier one. An endpoint deleted since the
-    event gets none. Finding nothing to do is one read, in the caller's transaction."""
+    On PostgreSQL the batch is read ``FOR UPDATE`` in event order: a batch in flight makes
+    the next reader wait at its first row, then skip it once fanned out, so no later event
+    gets its delivery before an earlier one, and two readers lock in the same order (no
+    deadlock). SQLite has no row locks: there the conditional UPDATE that claims the batch
+    waits for the database lock, finds events taken, and the batch starts over.
+
+    An endpoint gets the event only if it still exists, in the event's organization, and
+    is older than the event: SQLite can give a deleted endpoint's id to a new one, of
+    another organization too. The endpoints are read ``FOR KEY SHARE`` on PostgreSQL, so
+    one being deleted meanwhile is waited for and skipped, and a delete after waits until
+    the deliveries are in (and takes them with it). Finding nothing to do is one read, in
+    the caller's transaction."""
+    postgresql = db.session.get_bind().dialect.name == "postgresql"
     done = 0
-    query = (db.select(WebhookEvent.id, WebhookEvent.created_at, WebhookEvent.fan_out_to)
+    query = (db.select(WebhookEvent.id, WebhookEvent.org_id, WebhookEvent.created_at, WebhookEvent.fan_out_to)
              .where(WebhookEvent.fan_out_to.is_not(None))
              .order_by(WebhookEvent.created_at, WebhookEvent.id).limit(FAN_OUT_BATCH))
     if org_id is not None:
         query = query.where(WebhookEvent.org_id == org_id)
+    if postgresql:
+        query = query.with_for_update()
     while events := db.session.execute(query).all():
         taken = db.session.execute(
             db.update(WebhookEvent)
             .where(WebhookEvent.id.in_([event.id for event in events]), WebhookEvent.fan_out_to.is_not(None))
             .values(fan_out_to=None).execution_options(synchronize_session=False))
         if taken.rowcount != len(events):  # type: ignore[attr-defined]
-            db.session.rollback()  # another worker fanned some out meanwhile: read again
+            db.session.rollback()  # SQLite: another worker fanned some out meanwhile: read again
             continue
         wanted = {event.id: [int(i) for i in event.fan_out_to.split()] for event in events}
-        existing = set(db.session.scalars(db.select(WebhookEndpoint.id).where(
-            WebhookEndpoint.id.in_({i for ids in wanted.values() for i in ids}))))
+        endpoints = db.select(WebhookEndpoint.id, WebhookEndpoint.org_id, WebhookEndpoint.created_at).where(
+            WebhookEndpoint.id.in_({i for ids in wanted.values() for i in ids}))
+        if postgresql:
+            endpoints = endpoints.with_for_update(key_share=True)
+        existing = {endpoint_id: (owner, made) for endpoint_id, owner, made in db.session.execute(endpoints)}
         rows = [{"event_id": event.id, "endpoint_id": endpoint_id, "state": DeliveryState.PENDING, "attempts": 0,
                  "next_attempt_at": event.created_at, "created_at": event.created_at}
-                for event in events for endpoint_id in wanted[event.id] if endpoint_id in existing]
+                for event in events for endpoint_id in wanted[event.id]
+                if endpoint_id in existing and existing[endpoint_id][0] == event.org_id
+                and existing[endpoint_id][1] <= event.created_at]
         if rows:
             db.session.connection().execute(insert(WebhookDelivery), rows)
         db.session.commit()
@@ -359,10 +374,14 @@ def prune(days: int) -> int:
     old = db.select(WebhookEvent.id).where(WebhookEvent.created_at < cutoff, WebhookEvent.fan_out_to.is_(None),
                                            WebhookEvent.id.not_in(unsettled))
     ids = list(db.session.scalars(old))
+    deleted = 0
     for start in range(0, len(ids), 500):
         # Their deliveries and attempts go with them: ON DELETE CASCADE (SQLite's too:
-        # foreign keys are on, extensions.py).
-        db.session.execute(db.delete(WebhookEvent).where(WebhookEvent.id.in_(ids[start:start + 500])))
+        # foreign keys are on, extensions.py). The conditions are asked again: a delivery
+        # redelivered since the read is kept.
+        deleted += db.session.execute(db.delete(WebhookEvent).where(
+            WebhookEvent.id.in_(ids[start:start + 500]), WebhookEvent.fan_out_to.is_(None),
+            WebhookEvent.id.not_in(unsettled))).rowcount  # type: ignore[attr-defined]
         db.session.commit()
-    return len(ids)
+    return deleted
 
