@@ -121,9 +121,11 @@ def fan_out(org_id: int | None = None) -> int:
     deadlock). SQLite has no row locks: there the conditional UPDATE that claims the batch
     waits for the database lock, finds events taken, and the batch starts over.
 
-    An endpoint gets the event only if it still exists, in the event's organization, and
-    is older than the event: SQLite can give a deleted endpoint's id to a new one, of
-    another organization too. The endpoints are read ``FOR KEY SHARE`` on PostgreSQL, so
+    An endpoint gets the event only if it still exists, in the event's organization. SQLite
+    can give a deleted endpoint's id to a new one, of another organization too, so there it
+    must also be older than the event (PostgreSQL never reuses an id, and there several
+    web servers' clocks may differ a little). The endpoints are read ``FOR KEY SHARE`` on
+    PostgreSQL, so
     one being deleted meanwhile is waited for and skipped, and a delete after waits until
     the deliveries are in (and takes them with it). Finding nothing to do is one read, in
     the caller's transaction."""
@@ -154,7 +156,7 @@ def fan_out(org_id: int | None = None) -> int:
                  "next_attempt_at": event.created_at, "created_at": event.created_at}
                 for event in events for endpoint_id in wanted[event.id]
                 if endpoint_id in existing and existing[endpoint_id][0] == event.org_id
-                and existing[endpoint_id][1] <= event.created_at]
+                and (postgresql or existing[endpoint_id][1] <= event.created_at)]
         if rows:
             db.session.connection().execute(insert(WebhookDelivery), rows)
         db.session.commit()
