@@ -24,6 +24,7 @@ from __future__ import annotations
 import functools
 import random
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from typing import TYPE_CHECKING, Any
@@ -114,21 +115,13 @@ def deliver_due(limit: int | None = None) -> Run:
 def fan_out(org_id: int | None = None) -> int:
     """Give the events written since (all, or ``org_id``'s) their deliveries, oldest first,
     ``FAN_OUT_BATCH`` per transaction (committed); the number of events fanned out.
+    Finding nothing to do is one read, in the caller's transaction.
 
     On PostgreSQL the batch is read ``FOR UPDATE`` in event order: a batch in flight makes
     the next reader wait at its first row, then skip it once fanned out, so no later event
     gets its delivery before an earlier one, and two readers lock in the same order (no
     deadlock). SQLite has no row locks: there the conditional UPDATE that claims the batch
-    waits for the database lock, finds events taken, and the batch starts over.
-
-    An endpoint gets the event only if it still exists, in the event's organization. SQLite
-    can give a deleted endpoint's id to a new one, of another organization too, so there it
-    must also be older than the event (PostgreSQL never reuses an id, and there several
-    web servers' clocks may differ a little). The endpoints are read ``FOR KEY SHARE`` on
-    PostgreSQL, so
-    one being deleted meanwhile is waited for and skipped, and a delete after waits until
-    the deliveries are in (and takes them with it). Finding nothing to do is one read, in
-    the caller's transaction."""
+    waits for the database lock, finds events taken, and the batch starts over."""
     postgresql = db.session.get_bind().dialect.name == "postgresql"
     done = 0
     query = (db.select(WebhookEvent.id, WebhookEvent.org_id, WebhookEvent.created_at, WebhookEvent.fan_out_to)
@@ -146,22 +139,33 @@ def fan_out(org_id: int | None = None) -> int:
         if taken.rowcount != len(events):  # type: ignore[attr-defined]
             db.session.rollback()  # SQLite: another worker fanned some out meanwhile: read again
             continue
-        wanted = {event.id: [int(i) for i in event.fan_out_to.split()] for event in events}
-        endpoints = db.select(WebhookEndpoint.id, WebhookEndpoint.org_id, WebhookEndpoint.created_at).where(
-            WebhookEndpoint.id.in_({i for ids in wanted.values() for i in ids}))
-        if postgresql:
-            endpoints = endpoints.with_for_update(key_share=True)
-        existing = {endpoint_id: (owner, made) for endpoint_id, owner, made in db.session.execute(endpoints)}
-        rows = [{"event_id": event.id, "endpoint_id": endpoint_id, "state": DeliveryState.PENDING, "attempts": 0,
-                 "next_attempt_at": event.created_at, "created_at": event.created_at}
-                for event in events for endpoint_id in wanted[event.id]
-                if endpoint_id in existing and existing[endpoint_id][0] == event.org_id
-                and (postgresql or existing[endpoint_id][1] <= event.created_at)]
+        rows = _deliveries_of(events, postgresql)
         if rows:
             db.session.connection().execute(insert(WebhookDelivery), rows)
         db.session.commit()
         done += len(events)
     return done
+
+
+def _deliveries_of(events: Sequence[Any], postgresql: bool) -> list[dict[str, Any]]:
+    """The delivery rows of ``events`` (rows of id, org_id, created_at, fan_out_to): one per
+    endpoint named that still exists, in the event's organization. SQLite can give a
+    deleted endpoint's id to a new one, of another organization too, so there the endpoint
+    must also be older than the event (PostgreSQL never reuses an id, and there several web
+    servers' clocks may differ a little). The endpoints are read ``FOR KEY SHARE`` on
+    PostgreSQL: one being deleted meanwhile is waited for and skipped, and a delete that
+    comes after waits until the deliveries are in, and takes them with it."""
+    wanted = {event.id: [int(i) for i in event.fan_out_to.split()] for event in events}
+    endpoints = db.select(WebhookEndpoint.id, WebhookEndpoint.org_id, WebhookEndpoint.created_at).where(
+        WebhookEndpoint.id.in_({i for ids in wanted.values() for i in ids}))
+    if postgresql:
+        endpoints = endpoints.with_for_update(key_share=True)
+    found = {endpoint_id: (org_id, made) for endpoint_id, org_id, made in db.session.execute(endpoints)}
+    return [{"event_id": event.id, "endpoint_id": endpoint_id, "state": DeliveryState.PENDING, "attempts": 0,
+             "next_attempt_at": event.created_at, "created_at": event.created_at}
+            for event in events for endpoint_id in wanted[event.id]
+            if endpoint_id in found and found[endpoint_id][0] == event.org_id
+            and (postgresql or found[endpoint_id][1] <= event.created_at)]
 
 
 @functools.cache
