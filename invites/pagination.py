@@ -77,6 +77,12 @@ def _bounded_count(query: Select[Any], bound: int) -> Select[Any]:
     return select(func.count()).select_from(rows)
 
 
+# Far past any list's end, and small enough that the OFFSET it makes fits the databases'
+# 64-bit integers (a page of 10**20 was a 500).
+MAX_PAGE = 10**6
+
+
 def page_number() -> int:
-    """The ``page`` query argument as a positive int (bad values mean page 1)."""
-    return max(request.args.get("page", 1, type=int) or 1, 1)
+    """The ``page`` query argument as a positive int (bad values mean page 1, and a page
+    past ``MAX_PAGE`` is that page: an empty one)."""
+    return min(max(request.args.get("page", 1, type=int) or 1, 1), MAX_PAGE)
