@@ -57,6 +57,11 @@ def attempt(form: Any = None, category: str = "error", commit: bool = True) -> I
     outcome.ok = True
 
 
+def on_postgresql() -> bool:
+    """Whether the session's database is PostgreSQL (else SQLite, the only other one)."""
+    return bool(db.session.get_bind().dialect.name == "postgresql")
+
+
 def claim_first(query: Any, of: Any) -> Any:
     """The first row of ``query`` (ordered by the caller) that no other transaction holds,
     locked for this one: ``FOR UPDATE SKIP LOCKED`` of the table of ``of`` on PostgreSQL,
@@ -64,6 +69,6 @@ def claim_first(query: Any, of: Any) -> Any:
     SQLite has no row locks: the caller's conditional UPDATE or DELETE decides there.
     Reloaded from the database (``populate_existing``), not from the session."""
     query = query.limit(1)
-    if db.session.get_bind().dialect.name == "postgresql":
+    if on_postgresql():
         query = query.with_for_update(skip_locked=True, of=of)
     return db.session.scalars(query.execution_options(populate_existing=True)).unique().first()

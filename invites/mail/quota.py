@@ -19,6 +19,7 @@ from invites.errors import DomainError
 from invites.extensions import db
 from invites.mail.models import MailQuotaUsage
 from invites.orgs.models import lock_organization
+from invites.transaction import on_postgresql
 
 if TYPE_CHECKING:
     from invites.accounts.models import User
@@ -74,7 +75,7 @@ def charge(org: Organization, sender: User, count: int) -> None:
     # The day's row exists before anyone counts (two first sends of the day at once both
     # inserted it: a unique violation), and the organization's row is locked, so sends
     # from one organization are counted one after the other, never both under the cap.
-    insert = sqlite_insert if db.session.get_bind().dialect.name == "sqlite" else postgresql_insert
+    insert = postgresql_insert if on_postgresql() else sqlite_insert
     db.session.execute(insert(MailQuotaUsage).values(org_id=org.id, user_id=sender.id, day=today, sent=0)
                        .on_conflict_do_nothing(index_elements=["org_id", "user_id", "day"]))
     lock_organization(org)

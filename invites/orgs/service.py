@@ -21,6 +21,7 @@ from invites.invitations.reminders import reschedule as reschedule_reminders
 from invites.orgs.access import end_of
 from invites.orgs.models import JoinedVia, Membership, Organization, Plan, Role, lock_organization
 from invites.pagination import Page, paginate
+from invites.transaction import on_postgresql
 from invites.webhooks.outbox import emit
 
 RESERVED_SLUGS = {"new", "admin", "api", "static", "login", "logout", "register", "join", "o", "orgs"}
@@ -111,7 +112,7 @@ def page_of_members(
         return paginate(_in_order(query.where(Membership.org_id == org.id), Membership), page, per_page)
     term = search.strip().lower()
     matches = member_matches(term)
-    if db.session.get_bind().dialect.name == "postgresql":
+    if on_postgresql():
         return _search_members(org, term, matches, page, per_page)
     # SQLite has no trigram index: reading in order is all there is.
     return paginate(_matching_in_order(Membership, matches).where(Membership.org_id == org.id), page, per_page)

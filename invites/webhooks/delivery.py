@@ -2,9 +2,10 @@
 specification, with retries, in event order per endpoint.
 
 First the worker fans the new events out (``fan_out``): each event row names the endpoints
-that heard it, and gets one delivery per endpoint, in event order. Workers claim a batch
-of events by a conditional UPDATE: one whose batch overlaps another's in flight waits for
-it and starts over, so the deliveries of earlier events are always there first.
+that heard it, and gets one delivery per endpoint, in event order. A batch of events is
+read ``FOR UPDATE`` in event order on PostgreSQL (claimed by a conditional UPDATE on
+SQLite), so a batch waits for one in flight before it, and the deliveries of earlier
+events are always there first.
 
 A worker takes one due delivery at a time: the oldest pending one of an enabled endpoint
 whose earlier deliveries are all settled (so each endpoint hears its events in order),
@@ -41,7 +42,9 @@ from invites.notifications.service import notify
 from invites.orgs.models import Membership, Role
 from invites.tokens import unseal
 from invites.webhooks import transport
-from invites.webhooks.models import DeliveryState, WebhookAttempt, WebhookDelivery, WebhookEndpoint, WebhookEvent
+from invites.transaction import on_postgresql
+from invites.webhooks.models import (DeliveryState, WebhookAttempt, WebhookDelivery, WebhookEndpoint, WebhookEvent,
+                                     pending_delivery)
 
 if TYPE_CHECKING:
     from invites.orgs.models import Organization
@@ -122,7 +125,7 @@ def fan_out(org_id: int | None = None) -> int:
     gets its delivery before an earlier one, and two readers lock in the same order (no
     deadlock). SQLite has no row locks: there the conditional UPDATE that claims the batch
     waits for the database lock, finds events taken, and the batch starts over."""
-    postgresql = db.session.get_bind().dialect.name == "postgresql"
+    postgresql = on_postgresql()
     done = 0
     query = (db.select(WebhookEvent.id, WebhookEvent.org_id, WebhookEvent.created_at, WebhookEvent.fan_out_to)
              .where(WebhookEvent.fan_out_to.is_not(None))
@@ -161,8 +164,7 @@ def _deliveries_of(events: Sequence[Any], postgresql: bool) -> list[dict[str, An
     if postgresql:
         endpoints = endpoints.with_for_update(key_share=True)
     found = {endpoint_id: (org_id, made) for endpoint_id, org_id, made in db.session.execute(endpoints)}
-    return [{"event_id": event.id, "endpoint_id": endpoint_id, "state": DeliveryState.PENDING, "attempts": 0,
-             "next_attempt_at": event.created_at, "created_at": event.created_at}
+    return [pending_delivery(event.id, endpoint_id, event.created_at)
             for event in events for endpoint_id in wanted[event.id]
             if endpoint_id in found and found[endpoint_id][0] == event.org_id
             and (postgresql or found[endpoint_id][1] <= event.created_at)]
@@ -195,7 +197,7 @@ def _due(postgresql: bool) -> Any:
 def _claim(at: datetime) -> Claimed | None:
     """The next due delivery, leased to this worker (committed), or None. Two queries: the
     claim (``FOR UPDATE SKIP LOCKED`` of the delivery on PostgreSQL) and the lease."""
-    postgresql = db.session.get_bind().dialect.name == "postgresql"
+    postgresql = on_postgresql()
     while True:
         if postgresql:
             _commit_without_waiting_for_disk()
@@ -258,7 +260,7 @@ def attempt(claimed: Claimed, run: Run | None = None, poster: transport.Poster |
         else:
             answer = transport.post(claimed.url, claimed.payload.encode(), headers)  # closed after
     at = now()
-    if db.session.get_bind().dialect.name == "postgresql":
+    if on_postgresql():
         _commit_without_waiting_for_disk()
     db.session.execute(insert(WebhookAttempt).values(
         delivery_id=claimed.delivery_id, at=at, status_code=answer.status,

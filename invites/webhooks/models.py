@@ -3,6 +3,9 @@ events written in the transaction of the change, one delivery per event and endp
 each attempt at it (the delivery log)."""
 from __future__ import annotations
 
+from datetime import datetime
+from typing import Any
+
 from invites.clock import now
 from invites.extensions import Model, db
 
@@ -114,6 +117,13 @@ class WebhookDelivery(Model):
     @property
     def state_label(self) -> str:
         return DeliveryState.LABELS[self.state]
+
+
+def pending_delivery(event_id: str, endpoint_id: int, at: datetime) -> dict[str, Any]:
+    """The row of a new delivery of the event ``event_id`` (written at ``at``) to an
+    endpoint: pending, due at once, in its event's place in the endpoint's order."""
+    return {"event_id": event_id, "endpoint_id": endpoint_id, "state": DeliveryState.PENDING, "attempts": 0,
+            "next_attempt_at": at, "created_at": at}
 
 
 class WebhookAttempt(Model):

@@ -26,7 +26,7 @@ from sqlalchemy.orm import Session
 from invites.clock import now
 from invites.extensions import db
 from invites.per_request import memo
-from invites.webhooks.models import WebhookDelivery, WebhookEndpoint, WebhookEvent, hears
+from invites.webhooks.models import WebhookDelivery, WebhookEndpoint, WebhookEvent, hears, pending_delivery
 
 if TYPE_CHECKING:
     from invites.orgs.models import Organization
@@ -139,9 +139,7 @@ def write(org: Organization, event_type: str, data: Sequence[dict[str, Any]], en
     connection.execute(_INSERT_EVENTS, rows)
     if deliveries:
         connection.execute(insert(WebhookDelivery), [
-            {"event_id": row["id"], "endpoint_id": endpoint_id, "state": "pending", "attempts": 0,
-             "next_attempt_at": row["created_at"], "created_at": row["created_at"]}
-            for row in rows for endpoint_id in endpoint_ids])
+            pending_delivery(row["id"], endpoint_id, row["created_at"]) for row in rows for endpoint_id in endpoint_ids])
     return [row["id"] for row in rows]
 
 
