@@ -124,7 +124,7 @@ class World:
         from invites.join_requests.models import JoinLink, JoinRequest
         from invites.links.models import InviteLink
         from invites.notifications.models import Notification
-        from invites.orgs.models import Membership
+        from invites.orgs.models import Membership, search_text
 
         start, at = self.size, now()
         with self.app.app_context():
@@ -143,7 +143,8 @@ class World:
                 ]).scalars().all()
                 table_rows = {
                     Membership: [{"org_id": self.org_id, "user_id": u, "role": "member", "role_order": 2,
-                                  "sort_name": f"person {i}", "joined_via": WAYS_IN[i % len(WAYS_IN)],
+                                  "sort_name": f"person {i}",
+                                  "search_text": search_text(f"Person {i}", f"p{i}", f"p{i}@bench.test"), "joined_via": WAYS_IN[i % len(WAYS_IN)],
                                   "created_at": at - timedelta(days=i % 120)} for i, u in zip(ids, users)],
                     Group: [{"org_id": self.org_id, "name": f"Group {i}", "join_method": "open", "created_at": at} for i in ids],
                     Invitation: [{"org_id": self.org_id, "email": f"i{i}@bench.test", "role": "member",

@@ -44,14 +44,16 @@ class Page(Pagination):
 
 def paginate(
     query: Select[Any], page: int, per_page: int, carry: Mapping[str, ScalarSelect[Any]] | None = None,
+    count_of: Select[Any] | None = None,
 ) -> Page:
     """One page of ``query``'s results (a single-entity select), with ``total`` bounded as
     above. ``carry`` names scalar subqueries that the page needs besides its rows (the
     Invitations panel's version, say): they ride along in the same query and come back in
-    the page's ``carried`` dict."""
+    the page's ``carried`` dict. ``count_of``: the rows to count, when ``query`` holds only
+    those up to its page's end (``orgs.service``'s gathered search)."""
     page, per_page = max(page, 1), max(per_page, 1)
     bound = (page + LOOKAHEAD_PAGES) * per_page
-    counted = _bounded_count(query, bound).scalar_subquery()
+    counted = _bounded_count(query if count_of is None else count_of, bound).scalar_subquery()
     extras = list((carry or {}).items())
     rows = db.session.execute(
         query.add_columns(counted.label("bounded_total"), *(value.label(name) for name, value in extras))

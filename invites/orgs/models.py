@@ -121,6 +121,10 @@ class Membership(GrantsAccessUntil, Model):
     # date here: role_order by the validator below, sort_name by the listeners at the end.
     role_order = db.Column(db.SmallInteger, nullable=False)
     sort_name = db.Column(db.String(120), nullable=False)
+    # What the Members panel's search looks inside (``search_text`` below), kept on the row
+    # for the same reason: on PostgreSQL one trigram index of memberships finds a term's
+    # members, where a search across the join to users read tens of thousands of them.
+    search_text = db.Column(db.Text, nullable=False)
     # JoinedVia: the way in, for the Overview's recent joins and joins per week.
     joined_via = db.Column(db.String(20))
     # Access that ends (issue 19): ``access_until`` from GrantsAccessUntil, the first
@@ -165,21 +169,40 @@ def sort_name(name: str | None) -> str:
     return (name or "").strip().lower()[:120]
 
 
+# Between the fields of ``search_text``: a term holding it could match across two of them,
+# so such a term is also checked against each field (``orgs.service.member_matches``).
+SEARCH_SEPARATOR = "\n"
+
+
+def search_text(name: str | None, username: str | None, email: str | None) -> str:
+    """What the Members panel's search looks inside: the account's name, username and
+    address, lower-cased as the search term is, one per line."""
+    return SEARCH_SEPARATOR.join((field or "").lower() for field in (name, username, email))
+
+
 @event.listens_for(Membership, "before_insert")
-def _fill_sort_name(mapper: Mapper[Any], connection: Connection, membership: Membership) -> None:
+def _fill_from_account(mapper: Mapper[Any], connection: Connection, membership: Membership) -> None:
     user = membership.__dict__.get("user")  # already loaded: no query
-    name = user.name if user is not None else connection.scalar(
-        select(User.name).where(User.id == membership.user_id)
-    )
+    if user is not None:
+        name, username, email = user.name, user.username, user.email
+    else:
+        name, username, email = connection.execute(
+            select(User.name, User.username, User.email).where(User.id == membership.user_id)
+        ).one()
     membership.sort_name = sort_name(name)
+    membership.search_text = search_text(name, username, email)
 
 
 @event.listens_for(User, "after_update")
-def _follow_renames(mapper: Mapper[Any], connection: Connection, user: User) -> None:
-    """A renamed user keeps their place in every Members panel."""
-    if inspect(user).attrs.name.history.has_changes():
-        connection.execute(
-            cast(Table, Membership.__table__).update()
-            .where(Membership.user_id == user.id)
-            .values(sort_name=sort_name(user.name))
-        )
+def _follow_account_changes(mapper: Mapper[Any], connection: Connection, user: User) -> None:
+    """A renamed user keeps their place in every Members panel, and the search finds a
+    user by their new name, username or address."""
+    fields: Any = inspect(user).attrs
+    if not any(fields[field].history.has_changes() for field in ("name", "username", "email")):
+        return
+    values = {"search_text": search_text(user.name, user.username, user.email)}
+    if fields.name.history.has_changes():
+        values["sort_name"] = sort_name(user.name)
+    connection.execute(
+        cast(Table, Membership.__table__).update().where(Membership.user_id == user.id).values(**values)
+    )

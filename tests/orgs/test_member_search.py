@@ -1,13 +1,14 @@
 """The Members panel's search (issue 17, part 4): inside names, usernames and addresses,
-as typed, in the panel's order, a page at a time; on PostgreSQL from the trigram indexes
-of migration 0012 when a term is rare, and read in order when it is common."""
+as typed, in the panel's order, a page at a time; on PostgreSQL gathered from the trigram
+index of ``memberships.search_text`` (migration 0020) when the planner expects few
+matches, and read in order when it expects many."""
 import pytest
 from sqlalchemy import insert, text
 
 from invites.accounts.models import User
 from invites.extensions import db
 from invites.orgs import service
-from invites.orgs.models import Membership, Role
+from invites.orgs.models import Membership, Role, search_text
 from invites.orgs.service import page_of_members
 
 
@@ -89,13 +90,57 @@ def test_nothing_matches_nothing(people):
     assert page_of_members(people.org, 1, 25, "zz-nomatch").total == 0
 
 
+def test_the_search_follows_an_accounts_new_name_username_and_address(people):
+    ada = next(m.user for m in page_of_members(people.org, 1, 50, "lovelace").items)
+    ada.name, ada.username, ada.email = "Ada King", "countess-of-lovelace", "ada@engine.example"
+    db.session.commit()
+    assert names(people.org, "king") == ["Ada King"]
+    assert names(people.org, "of-love") == ["Ada King"]
+    assert names(people.org, "engine.ex") == ["Ada King"]
+    assert names(people.org, "analytical") == []  # the old address no longer finds her
+    stored = db.session.scalar(db.select(Membership.search_text).where(Membership.user_id == ada.id))
+    assert stored == search_text("Ada King", "countess-of-lovelace", "ada@engine.example")
+
+
+def test_a_term_never_matches_across_two_fields(people, client, auth):
+    ada = next(m.user for m in page_of_members(people.org, 1, 50, "lovelace").items)
+    assert names(people.org, "lovelace") == ["Ada Lovelace"]
+    # Name, username and address are kept one per line: the end of one and the start of
+    # the next, with the line break between them, is in no single field.
+    assert names(people.org, f"lovelace\n{ada.username[:4]}") == []
+    auth.login(people.owner)
+    page = client.get(f"/o/{people.org.slug}/manage/members?q=lovelace%0A{ada.username[:4]}")
+    assert page.status_code == 200 and "Ada Lovelace" not in page.get_data(as_text=True)
+
+
+def test_letters_beyond_ascii_match_in_any_case(people, make_user, add_member):
+    add_member(people.org, make_user(name="ÉLODIE Ørsted"))
+    assert names(people.org, "élodie") == ["ÉLODIE Ørsted"]
+    assert names(people.org, "ØRSTED") == ["ÉLODIE Ørsted"]
+
+
+def test_the_migration_fills_the_search_text_of_existing_members(app, people):
+    import flask_migrate
+
+    ada = next(m.user for m in page_of_members(people.org, 1, 50, "lovelace").items)
+    ada_id, ada_username = ada.id, ada.username
+    db.session.close()  # the migration alters the table from another connection
+    flask_migrate.downgrade(revision="0019")
+    try:
+        db.session.execute(text("UPDATE users SET name = 'Ada KING', email = 'ada@engine.example' WHERE id = :id"),
+                           {"id": ada_id})
+        db.session.commit()
+    finally:
+        flask_migrate.upgrade()
+    stored = dict(db.session.execute(text("SELECT user_id, search_text FROM memberships")).all())
+    assert stored[ada_id] == f"ada king\n{ada_username}\nada@engine.example"
+    assert len(stored) == 8 and all(value for value in stored.values())
+    assert names(people.org, "engine") == ["Ada KING"]
+
+
 # ---- PostgreSQL: the trigram indexes and the two shapes of the search ---------------------
 
-TRIGRAM_INDEXES = {
-    "ix_users_lower_name_trgm": "lower((name)::text) gin_trgm_ops",
-    "ix_users_lower_username_trgm": "lower((username)::text) gin_trgm_ops",
-    "ix_users_email_trgm": "email gin_trgm_ops",
-}
+SEARCH_INDEX = "ix_memberships_search_trgm"
 
 
 def add_crowd(team, size):
@@ -108,13 +153,13 @@ def add_crowd(team, size):
     ]).scalars().all()
     db.session.execute(insert(Membership), [
         {"org_id": team.org.id, "user_id": u, "role": Role.MEMBER, "role_order": 2,
-         "sort_name": f"person {i}"} for i, u in enumerate(users)
+         "sort_name": f"person {i}", "search_text": search_text(f"Person {i}", f"p{i}", f"p{i}@crowd.test")}
+        for i, u in enumerate(users)
     ])
     db.session.commit()
     # What autovacuum does on a live server: the rows just added move from the GIN
-    # indexes' pending lists into the indexes proper, and the statistics are fresh.
-    for name in TRIGRAM_INDEXES:
-        db.session.execute(text("SELECT gin_clean_pending_list(:name)"), {"name": name})
+    # index's pending list into the index proper, and the statistics are fresh.
+    db.session.execute(text("SELECT gin_clean_pending_list(:name)"), {"name": SEARCH_INDEX})
     db.session.execute(text("ANALYZE users"))
     db.session.execute(text("ANALYZE memberships"))
     db.session.commit()
@@ -127,13 +172,12 @@ def crowd(team):
 
 
 @pytest.mark.postgres_only
-def test_the_migration_builds_the_trigram_indexes_on_the_searched_expressions(app):
-    rows = db.session.execute(text(
-        "SELECT indexname, indexdef FROM pg_indexes WHERE tablename = 'users' AND indexname LIKE '%trgm'"
-    )).all()
-    assert {name for name, _ in rows} == set(TRIGRAM_INDEXES)
-    for name, definition in rows:
-        assert "USING gin" in definition and definition.endswith(f"({TRIGRAM_INDEXES[name]})")
+def test_the_migration_builds_the_trigram_index_of_the_searched_text(app):
+    definition = db.session.scalar(text(
+        "SELECT indexdef FROM pg_indexes WHERE tablename = 'memberships' AND indexname = :name"
+    ), {"name": SEARCH_INDEX})
+    assert definition is not None and "USING gin" in definition
+    assert definition.endswith("(search_text gin_trgm_ops)")
 
 
 @pytest.mark.postgres_only
@@ -150,19 +194,19 @@ def test_a_rare_term_is_looked_up_in_the_trigram_indexes(team):
         assert names(crowd.org, "son 4242") == ["Person 4242"]
     finally:
         event.remove(db.engine, "before_cursor_execute", keep)
-    page_query = next(s for s in statements if "matching_accounts" in s[0])
+    page_query = next(s for s in statements if "matching_members" in s[0])
     cursor = db.session.connection().connection.driver_connection.cursor()
     cursor.execute("EXPLAIN " + page_query[0], page_query[1])
     plan = "\n".join(line for (line,) in cursor.fetchall())
-    assert "Bitmap Index Scan on ix_users_lower_name_trgm" in plan, plan
-    assert "Seq Scan on users" not in plan, plan
+    assert f"Bitmap Index Scan on {SEARCH_INDEX}" in plan, plan
+    assert "Seq Scan on memberships" not in plan, plan
 
 
 @pytest.mark.postgres_only
 @pytest.mark.parametrize("search", ["son 42", "son 1", "4242", "son", "p1", "@crowd", "1%", "n_1", "zz-nomatch"])
 def test_both_shapes_of_the_search_answer_the_same(crowd, monkeypatch, search):
     gathered = [page_of_members(crowd.org, page, 25, search) for page in (1, 2)]
-    monkeypatch.setattr(service, "FEW_ACCOUNTS", -1)  # every term read in order
+    monkeypatch.setattr(service, "FEW_MEMBERS", -1)  # every term read in order
     in_order = [page_of_members(crowd.org, page, 25, search) for page in (1, 2)]
     for a, b in zip(gathered, in_order):
         assert [m.id for m in a.items] == [m.id for m in b.items]

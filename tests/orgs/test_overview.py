@@ -56,6 +56,7 @@ def bulk_invitations(org, inviter, rows):
 def bulk_memberships(org, user_ids, ways_and_times):
     db.session.execute(insert(Membership), [
         {"org_id": org.id, "user_id": user_id, "role": "member", "role_order": 2, "sort_name": f"p{user_id}",
+         "search_text": f"p{user_id}",
          "joined_via": way, "created_at": at}
         for user_id, (way, at) in zip(user_ids, ways_and_times)
     ])
