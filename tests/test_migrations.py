@@ -7,7 +7,7 @@ from alembic.migration import MigrationContext
 from invites.extensions import db
 
 POSTGRESQL_ONLY_INDEXES = {"ix_users_lower_name_trgm", "ix_users_lower_username_trgm", "ix_users_email_trgm",
-                           "ix_memberships_search_trgm"}
+                           "ix_memberships_search_trgm", "ix_memberships_search_pairs"}
 # Foreign keys that migration 0016 adds with ADD COLUMN ... REFERENCES on SQLite (a batch
 # copy of join_requests would lose its partial index's WHERE): SQLite's reflection reads
 # neither their name nor their ON DELETE, so there they compare as a different key.

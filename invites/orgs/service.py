@@ -8,7 +8,8 @@ from datetime import date
 from typing import Any
 
 from flask_sqlalchemy.pagination import Pagination
-from sqlalchemy import ColumnElement, Select, func, text
+from sqlalchemy import ColumnElement, Select, Text, TextClause, bindparam, func, text, true
+from sqlalchemy.dialects import postgresql
 from sqlalchemy.orm import contains_eager, joinedload, selectinload
 
 from invites import policy
@@ -108,15 +109,17 @@ def page_of_members(
     """Members with their accounts, owners first, then by name, read in order from the
     (org_id, role_order, sort_name, id) index. ``search`` matches inside names, usernames
     and addresses, as typed: ``%`` and ``_`` are escaped, never wildcards. On PostgreSQL a
-    search takes the shape that is quick for its term (``_search_members``)."""
+    search takes the shape that is quick for its term (``_gathering``)."""
     members = db.select(Membership).where(Membership.org_id == org.id)
     if not search:
         return paginate(_in_order(members.options(joinedload(Membership.user, innerjoin=True))), page, per_page)
     term = search.strip().lower()
     matching = members.where(member_matches(term))
-    if on_postgresql() and _few(org, term):
-        return _gathered(matching, page, per_page)
+    gathering = _gathering(org, term) if on_postgresql() else None
+    if gathering is not None:
+        return _gathered(matching.where(gathering), page, per_page)
     return paginate(_in_order(matching.options(joinedload(Membership.user, innerjoin=True))), page, per_page)
+
 
 def member_matches(term: str) -> ColumnElement[bool]:
     """Memberships whose account's name, username or address contains ``term``
@@ -143,33 +146,63 @@ def members_matching(org: Organization, search: str | None = None) -> Select[tup
     return query.where(member_matches(search.strip().lower())) if search and search.strip() else query
 
 
-# A term the planner expects to match at most this many members is gathered from the
-# trigram index and sorted; a commoner one is read in the panel's order.
+# A term the planner expects to match at most this many members is gathered through an
+# index and sorted; a commoner one is read in the panel's order.
 FEW_MEMBERS = 20_000
 
 
-def _few(org: Organization, term: str) -> bool:
-    """Whether the planner expects ``term`` to match ``FEW_MEMBERS`` members of ``org`` or
-    fewer, and would find them through an index (PostgreSQL only). Its estimate comes from
-    the statistics of ``search_text``: ``EXPLAIN`` costs a plan, not a read.
+def _gathering(org: Organization, term: str) -> ColumnElement[bool] | None:
+    """How to gather ``term``'s members of ``org`` through an index, when the planner
+    expects ``FEW_MEMBERS`` of them or fewer (PostgreSQL only); None: read them in order.
+    The estimate comes from the statistics of ``search_text``: ``EXPLAIN`` costs a plan,
+    not a read.
 
     Reading the members in order stops as soon as it has a page and its count: quick when
     matches are common, but a read of nearly every member when they are rare or come late
     in the order ("son 9" at 100,000 members: 11,111 matches after 88,889 others). Gathering
-    the matches through the trigram index (migration 0020) and sorting them costs in
-    proportion to their number: a few milliseconds for ten thousand. A term too short for
-    a trigram ("zq") has no index to gather it by, and is read in order.
+    the matches and sorting them costs in proportion to their number: a few milliseconds
+    for ten thousand. The trigram index finds most terms; one it cannot, such as the one
+    or two characters inside a word ("zq", "99"), is found through the index of each
+    text's characters and pairs of characters (migration 0020), which must hold every
+    pair of the term.
     """
-    pattern = "%" + term.replace("/", "//").replace("%", "/%").replace("_", "/_") + "%"
-    plan = db.session.execute(_ESTIMATE, {"org_id": org.id, "pattern": pattern}).scalar_one()
+    params = {"org_id": org.id, "pattern": "%" + term.replace("/", "//").replace("%", "/%").replace("_", "/_") + "%"}
+    few, through_index = _planned(_BY_TRIGRAMS, params)
+    if not few:
+        return None
+    if through_index:
+        return true()  # member_matches' LIKE is what the trigram index answers
+    pairs = character_pairs(term)
+    if _planned(_BY_PAIRS, {**params, "pairs": pairs}) != (True, True):
+        return None
+    return func.member_search_pairs(Membership.search_text).op("@>")(
+        bindparam("pairs", pairs, type_=postgresql.ARRAY(Text))
+    )
+
+
+def character_pairs(term: str) -> list[str]:
+    """What ``member_search_pairs`` (migration 0020) must hold for a text to contain
+    ``term``: each pair of neighbouring characters in it, or its one character."""
+    return sorted({term[i:i + 2] for i in range(len(term) - 1)}) if len(term) > 1 else [term]
+
+
+def _planned(statement: TextClause, params: dict[str, Any]) -> tuple[bool, bool]:
+    """(whether the planner expects ``FEW_MEMBERS`` rows or fewer, whether it would read
+    them through an index) for ``statement``, an EXPLAIN."""
+    plan = db.session.execute(statement, params).scalar_one()
     expected: float = plan[0]["Plan"]["Plan Rows"]
-    return expected <= FEW_MEMBERS and "Seq Scan" not in str(plan)
+    return expected <= FEW_MEMBERS, "Seq Scan" not in str(plan)
 
 
-# What member_matches asks (less its rare check of each field), as the planner sees it.
-_ESTIMATE = text(
+# What member_matches asks (less its rare check of each field), as the planner sees it;
+# then with the condition that the index of pairs answers.
+_BY_TRIGRAMS = text(
     "EXPLAIN (FORMAT JSON) SELECT id FROM memberships "
     "WHERE org_id = :org_id AND search_text LIKE :pattern ESCAPE '/'"
+)
+_BY_PAIRS = text(
+    "EXPLAIN (FORMAT JSON) SELECT id FROM memberships WHERE org_id = :org_id "
+    "AND member_search_pairs(search_text) @> CAST(:pairs AS text[]) AND search_text LIKE :pattern ESCAPE '/'"
 )
 
 

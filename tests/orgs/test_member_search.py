@@ -141,6 +141,7 @@ def test_the_migration_fills_the_search_text_of_existing_members(app, people):
 # ---- PostgreSQL: the trigram indexes and the two shapes of the search ---------------------
 
 SEARCH_INDEX = "ix_memberships_search_trgm"
+PAIRS_INDEX = "ix_memberships_search_pairs"
 
 
 def add_crowd(team, size):
@@ -158,8 +159,9 @@ def add_crowd(team, size):
     ])
     db.session.commit()
     # What autovacuum does on a live server: the rows just added move from the GIN
-    # index's pending list into the index proper, and the statistics are fresh.
-    db.session.execute(text("SELECT gin_clean_pending_list(:name)"), {"name": SEARCH_INDEX})
+    # indexes' pending lists into the indexes proper, and the statistics are fresh.
+    for name in (SEARCH_INDEX, PAIRS_INDEX):
+        db.session.execute(text("SELECT gin_clean_pending_list(:name)"), {"name": name})
     db.session.execute(text("ANALYZE users"))
     db.session.execute(text("ANALYZE memberships"))
     db.session.commit()
@@ -172,16 +174,38 @@ def crowd(team):
 
 
 @pytest.mark.postgres_only
-def test_the_migration_builds_the_trigram_index_of_the_searched_text(app):
-    definition = db.session.scalar(text(
-        "SELECT indexdef FROM pg_indexes WHERE tablename = 'memberships' AND indexname = :name"
-    ), {"name": SEARCH_INDEX})
-    assert definition is not None and "USING gin" in definition
-    assert definition.endswith("(search_text gin_trgm_ops)")
+def test_the_migration_builds_the_indexes_of_the_searched_text(app):
+    definitions = dict(db.session.execute(text(
+        "SELECT indexname, indexdef FROM pg_indexes WHERE tablename = 'memberships' AND indexdef LIKE '%USING gin%'"
+    )).all())
+    assert set(definitions) == {SEARCH_INDEX, PAIRS_INDEX}
+    assert definitions[SEARCH_INDEX].endswith("(search_text gin_trgm_ops)")
+    assert definitions[PAIRS_INDEX].endswith("(member_search_pairs(search_text))")
 
 
 @pytest.mark.postgres_only
-def test_a_rare_term_is_looked_up_in_the_trigram_indexes(team):
+@pytest.mark.parametrize("stored, term", [
+    ("person 42\np42\np42@crowd.test", "42"), ("zoë zed", "ë"), ("zoë zed", "oë z"), ("ann_u", "n_"),
+    ("pat 100% percent", "0%"), ("a\nb", "a\nb"), ("x", "x"), ("ab", "ab"),
+])
+def test_the_pairs_of_a_term_are_among_the_pairs_of_any_text_holding_it(app, stored, term):
+    assert term in stored
+    pairs = service.character_pairs(term)
+    assert db.session.scalar(text("SELECT member_search_pairs(:t) @> CAST(:pairs AS text[])"),
+                             {"t": stored, "pairs": pairs})
+    assert not db.session.scalar(text("SELECT member_search_pairs(:t) @> CAST(:pairs AS text[])"),
+                                 {"t": stored.replace(term, "|"), "pairs": pairs + ["|" * 2]})
+
+
+@pytest.mark.postgres_only
+@pytest.mark.parametrize("term, expected, index", [
+    ("son 4242", ["Person 4242"], SEARCH_INDEX),  # a trigram: "424"
+    ("qv", ["Jürgen Qvist"], PAIRS_INDEX),  # too short for a trigram
+    ("ü", ["Jürgen Qvist"], PAIRS_INDEX),
+    ("-q", ["Jürgen Qvist"], SEARCH_INDEX),  # short, but pg_trgm knows "q" starts a word: "  q"
+])
+def test_a_rare_term_is_looked_up_in_an_index(team, make_user, add_member, term, expected, index):
+    add_member(team.org, make_user(name="Jürgen Qvist", email="jurgen-qvist@example.com"))
     crowd = add_crowd(team, 10_000)  # on fewer rows, reading them all costs less
     statements = []
     from sqlalchemy import event
@@ -191,19 +215,20 @@ def test_a_rare_term_is_looked_up_in_the_trigram_indexes(team):
 
     event.listen(db.engine, "before_cursor_execute", keep)
     try:
-        assert names(crowd.org, "son 4242") == ["Person 4242"]
+        assert names(crowd.org, term) == expected
     finally:
         event.remove(db.engine, "before_cursor_execute", keep)
     page_query = next(s for s in statements if "matching_members" in s[0])
     cursor = db.session.connection().connection.driver_connection.cursor()
     cursor.execute("EXPLAIN " + page_query[0], page_query[1])
     plan = "\n".join(line for (line,) in cursor.fetchall())
-    assert f"Bitmap Index Scan on {SEARCH_INDEX}" in plan, plan
+    assert f"Bitmap Index Scan on {index}" in plan, plan
     assert "Seq Scan on memberships" not in plan, plan
 
 
 @pytest.mark.postgres_only
-@pytest.mark.parametrize("search", ["son 42", "son 1", "4242", "son", "p1", "@crowd", "1%", "n_1", "zz-nomatch"])
+@pytest.mark.parametrize("search", ["son 42", "son 1", "4242", "son", "p1", "@crowd", "1%", "n_1", "zz-nomatch",
+                                    "zq", "99", "7", "@c", "n_", "9\np"])
 def test_both_shapes_of_the_search_answer_the_same(crowd, monkeypatch, search):
     gathered = [page_of_members(crowd.org, page, 25, search) for page in (1, 2)]
     monkeypatch.setattr(service, "FEW_MEMBERS", -1)  # every term read in order
