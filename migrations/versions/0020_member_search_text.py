@@ -1,5 +1,5 @@
-"""The Members panel's search reads memberships alone: ``memberships.search_text``, with a
-trigram index of it on PostgreSQL.
+"""The Members panel's search reads memberships alone: ``memberships.search_text``, with
+GIN indexes of its trigrams and of its characters and pairs of characters on PostgreSQL.
 
 Issue 17, part 4. Searching the accounts' trigram indexes (0012) and joining their
 memberships cost in proportion to the matching accounts of every organization, and a term
