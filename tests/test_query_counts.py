@@ -29,6 +29,8 @@ STAFF_PAGES = [
     "/o/{slug}",
     "/o/{slug}/manage/members",
     "/o/{slug}/manage/members?q=person",
+    "/o/{slug}/manage/members?q=zq",  # too short for a trigram
+    "/o/{slug}/manage/members?q=person&page=9",  # past the end: the count on its own
     "/o/{slug}/groups",
     "/o/{slug}/groups/{group}",
     "/o/{slug}/manage/invitations",

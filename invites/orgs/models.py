@@ -3,7 +3,7 @@ from __future__ import annotations
 from typing import Any, cast
 
 from sqlalchemy import Connection, Table, event, inspect, select
-from sqlalchemy.orm import Mapper, validates
+from sqlalchemy.orm import Mapper, deferred, validates
 
 from invites.accounts.models import User
 from invites.clock import now
@@ -122,9 +122,10 @@ class Membership(GrantsAccessUntil, Model):
     role_order = db.Column(db.SmallInteger, nullable=False)
     sort_name = db.Column(db.String(120), nullable=False)
     # What the Members panel's search looks inside (``search_text`` below), kept on the row
-    # for the same reason: on PostgreSQL one trigram index of memberships finds a term's
-    # members, where a search across the join to users read tens of thousands of them.
-    search_text = db.Column(db.Text, nullable=False)
+    # for the same reason: on PostgreSQL the indexes of memberships find a term's members,
+    # where a search across the join to users read tens of thousands of them.
+    # Deferred: only the database reads it, and list pages load many memberships.
+    search_text = deferred(db.Column(db.Text, nullable=False))
     # JoinedVia: the way in, for the Overview's recent joins and joins per week.
     joined_via = db.Column(db.String(20))
     # Access that ends (issue 19): ``access_until`` from GrantsAccessUntil, the first
@@ -169,15 +170,17 @@ def sort_name(name: str | None) -> str:
     return (name or "").strip().lower()[:120]
 
 
-# Between the fields of ``search_text``: a term holding it could match across two of them,
-# so such a term is also checked against each field (``orgs.service.member_matches``).
+# Between the fields of ``search_text``; a line break inside a field becomes a space, and
+# a term holding one matches nothing (``orgs.service.member_matches``).
 SEARCH_SEPARATOR = "\n"
 
 
 def search_text(name: str | None, username: str | None, email: str | None) -> str:
     """What the Members panel's search looks inside: the account's name, username and
     address, lower-cased as the search term is, one per line."""
-    return SEARCH_SEPARATOR.join((field or "").lower() for field in (name, username, email))
+    return SEARCH_SEPARATOR.join(
+        (field or "").lower().replace(SEARCH_SEPARATOR, " ") for field in (name, username, email)
+    )
 
 
 @event.listens_for(Membership, "before_insert")

@@ -8,9 +8,9 @@ from datetime import date
 from typing import Any
 
 from flask_sqlalchemy.pagination import Pagination
-from sqlalchemy import ColumnElement, Select, Text, TextClause, bindparam, func, text, true
+from sqlalchemy import ColumnElement, Select, Text, TextClause, bindparam, false, func, text, true
 from sqlalchemy.dialects import postgresql
-from sqlalchemy.orm import contains_eager, joinedload, selectinload
+from sqlalchemy.orm import contains_eager, joinedload
 
 from invites import policy
 from invites.accounts.models import User
@@ -111,9 +111,9 @@ def page_of_members(
     and addresses, as typed: ``%`` and ``_`` are escaped, never wildcards. On PostgreSQL a
     search takes the shape that is quick for its term (``_gathering``)."""
     members = db.select(Membership).where(Membership.org_id == org.id)
-    if not search:
+    term = (search or "").strip().lower()
+    if not term:
         return paginate(_in_order(members.options(joinedload(Membership.user, innerjoin=True))), page, per_page)
-    term = search.strip().lower()
     matching = members.where(member_matches(term))
     gathering = _gathering(org, term) if on_postgresql() else None
     if gathering is not None:
@@ -124,15 +124,11 @@ def page_of_members(
 def member_matches(term: str) -> ColumnElement[bool]:
     """Memberships whose account's name, username or address contains ``term``
     (lower-cased) as typed: ``%`` and ``_`` are escaped, never wildcards. Read from
-    ``memberships.search_text`` (migration 0020)."""
-    found = Membership.search_text.contains(term, autoescape=True)
-    if SEARCH_SEPARATOR in term:  # it could span two fields of search_text: check each one
-        found &= Membership.user_id.in_(db.select(User.id).where(
-            func.lower(User.name).contains(term, autoescape=True)
-            | func.lower(User.username).contains(term, autoescape=True)
-            | User.email.contains(term, autoescape=True)
-        ))
-    return found
+    ``memberships.search_text`` (migration 0020), whose fields are one per line: a term
+    with a line break in it would match across two of them, and matches nothing."""
+    if SEARCH_SEPARATOR in term:
+        return false()
+    return Membership.search_text.contains(term, autoescape=True)
 
 
 def members_matching(org: Organization, search: str | None = None) -> Select[tuple[Membership]]:
@@ -152,32 +148,30 @@ FEW_MEMBERS = 20_000
 
 
 def _gathering(org: Organization, term: str) -> ColumnElement[bool] | None:
-    """How to gather ``term``'s members of ``org`` through an index, when the planner
-    expects ``FEW_MEMBERS`` of them or fewer (PostgreSQL only); None: read them in order.
-    The estimate comes from the statistics of ``search_text``: ``EXPLAIN`` costs a plan,
-    not a read.
+    """How to gather ``term``'s members of ``org`` through a search index, when the planner
+    expects ``FEW_MEMBERS`` of them or fewer and would read them through that index
+    (PostgreSQL only); None: read them in order. One ``EXPLAIN``: it costs a plan, not a
+    read, and its estimate comes from the statistics of ``search_text``.
 
     Reading the members in order stops as soon as it has a page and its count: quick when
     matches are common, but a read of nearly every member when they are rare or come late
     in the order ("son 9" at 100,000 members: 11,111 matches after 88,889 others). Gathering
     the matches and sorting them costs in proportion to their number: a few milliseconds
-    for ten thousand. The trigram index finds most terms; one it cannot, such as the one
-    or two characters inside a word ("zq", "99"), is found through the index of each
-    text's characters and pairs of characters (migration 0020), which must hold every
-    pair of the term.
+    for ten thousand. A term with three letters or digits in a row is looked up in the
+    trigram index; any other ("zq", "99", "@b") in the index of each text's characters and
+    pairs of characters (migration 0020), which must hold every pair of the term.
     """
-    params = {"org_id": org.id, "pattern": "%" + term.replace("/", "//").replace("%", "/%").replace("_", "/_") + "%"}
-    few, through_index = _planned(_BY_TRIGRAMS, params)
-    if not few:
-        return None
-    if through_index:
-        return true()  # member_matches' LIKE is what the trigram index answers
-    pairs = character_pairs(term)
-    if _planned(_BY_PAIRS, {**params, "pairs": pairs}) != (True, True):
-        return None
-    return func.member_search_pairs(Membership.search_text).op("@>")(
-        bindparam("pairs", pairs, type_=postgresql.ARRAY(Text))
-    )
+    params: dict[str, Any] = {
+        "org_id": org.id, "pattern": "%" + term.replace("/", "//").replace("%", "/%").replace("_", "/_") + "%",
+    }
+    if _TRIGRAM.search(term):
+        index = _index_planned(_BY_TRIGRAMS, params)
+    else:  # pg_trgm may still find it ("-q": "q" starts a word); then the LIKE alone is asked
+        pairs = character_pairs(term)
+        index = _index_planned(_BY_PAIRS, {**params, "pairs": pairs})
+        if index == PAIRS_INDEX:
+            return pairs_held(pairs)
+    return true() if index == TRIGRAM_INDEX else None
 
 
 def character_pairs(term: str) -> list[str]:
@@ -186,16 +180,30 @@ def character_pairs(term: str) -> list[str]:
     return sorted({term[i:i + 2] for i in range(len(term) - 1)}) if len(term) > 1 else [term]
 
 
-def _planned(statement: TextClause, params: dict[str, Any]) -> tuple[bool, bool]:
-    """(whether the planner expects ``FEW_MEMBERS`` rows or fewer, whether it would read
-    them through an index) for ``statement``, an EXPLAIN."""
+def pairs_held(pairs: list[str]) -> ColumnElement[bool]:
+    """Memberships whose ``search_text`` holds each of ``pairs``, as the index of pairs
+    answers it (the LIKE of member_matches still decides)."""
+    return func.member_search_pairs(Membership.search_text).op("@>")(
+        bindparam("pairs", pairs, type_=postgresql.ARRAY(Text))
+    )
+
+
+def _index_planned(statement: TextClause, params: dict[str, Any]) -> str | None:
+    """The search index (the pairs' first, else the trigrams') that the planner would find
+    the rows of ``statement``, an EXPLAIN, through, when it expects ``FEW_MEMBERS`` rows or
+    fewer; None for any other plan (every member of the organization read, or too many
+    matches)."""
     plan = db.session.execute(statement, params).scalar_one()
-    expected: float = plan[0]["Plan"]["Plan Rows"]
-    return expected <= FEW_MEMBERS, "Seq Scan" not in str(plan)
+    if plan[0]["Plan"]["Plan Rows"] > FEW_MEMBERS:
+        return None
+    return next((index for index in (PAIRS_INDEX, TRIGRAM_INDEX) if f"'Index Name': '{index}'" in str(plan)), None)
 
 
-# What member_matches asks (less its rare check of each field), as the planner sees it;
-# then with the condition that the index of pairs answers.
+# pg_trgm finds a term by its trigrams of letters and digits (with more rules at the
+# edges of words; a term without such a run goes to the index of pairs, which finds it too).
+_TRIGRAM = re.compile(r"[^\W_]{3}")
+TRIGRAM_INDEX, PAIRS_INDEX = "ix_memberships_search_trgm", "ix_memberships_search_pairs"
+# What member_matches asks, as the planner sees it; then with what the index of pairs answers.
 _BY_TRIGRAMS = text(
     "EXPLAIN (FORMAT JSON) SELECT id FROM memberships "
     "WHERE org_id = :org_id AND search_text LIKE :pattern ESCAPE '/'"
