@@ -144,7 +144,8 @@ class World:
                 table_rows = {
                     Membership: [{"org_id": self.org_id, "user_id": u, "role": "member", "role_order": 2,
                                   "sort_name": f"person {i}",
-                                  "search_text": search_text(f"Person {i}", f"p{i}", f"p{i}@bench.test"), "joined_via": WAYS_IN[i % len(WAYS_IN)],
+                                  "search_text": search_text(f"Person {i}", f"p{i}", f"p{i}@bench.test"),
+                                  "joined_via": WAYS_IN[i % len(WAYS_IN)],
                                   "created_at": at - timedelta(days=i % 120)} for i, u in zip(ids, users)],
                     Group: [{"org_id": self.org_id, "name": f"Group {i}", "join_method": "open", "created_at": at} for i in ids],
                     Invitation: [{"org_id": self.org_id, "email": f"i{i}@bench.test", "role": "member",
