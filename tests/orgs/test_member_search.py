@@ -1,7 +1,8 @@
 """The Members panel's search (issue 17, part 4): inside names, usernames and addresses,
-as typed, in the panel's order, a page at a time; on PostgreSQL gathered from the trigram
-index of ``memberships.search_text`` (migration 0020) when the planner expects few
-matches, and read in order when it expects many."""
+as typed, in the panel's order, a page at a time; on PostgreSQL gathered through an index
+of ``memberships.search_text`` (its trigrams, or its characters and pairs of characters:
+migration 0020) when the planner expects few matches, and read in order when it expects
+many."""
 import pytest
 from sqlalchemy import insert, text
 
@@ -111,6 +112,10 @@ def test_a_term_never_matches_across_two_fields(people, client, auth):
     auth.login(people.owner)
     page = client.get(f"/o/{people.org.slug}/manage/members?q=lovelace%0A{ada.username[:4]}")
     assert page.status_code == 200 and "Ada Lovelace" not in page.get_data(as_text=True)
+
+
+def test_a_line_break_inside_a_field_is_kept_as_a_space():
+    assert search_text("Ann\nLee", "ann", "ann@example.com") == "ann lee\nann\nann@example.com"
 
 
 def test_letters_beyond_ascii_match_in_any_case(people, make_user, add_member):
