@@ -112,13 +112,12 @@ def page_of_members(
     search takes the shape that is quick for its term (``_gathering``)."""
     members = db.select(Membership).where(Membership.org_id == org.id)
     term = (search or "").strip().lower()
-    if not term:
-        return paginate(_in_order(members.options(joinedload(Membership.user, innerjoin=True))), page, per_page)
-    matching = members.where(member_matches(term))
-    gathering = _gathering(org, term) if on_postgresql() else None
-    if gathering is not None:
-        return _gathered(matching.where(gathering), page, per_page)
-    return paginate(_in_order(matching.options(joinedload(Membership.user, innerjoin=True))), page, per_page)
+    if term:
+        members = members.where(member_matches(term))
+        gathering = _gathering(org, term) if on_postgresql() else None
+        if gathering is not None:
+            return _gathered(members.where(gathering), page, per_page)
+    return paginate(_in_order(members.options(joinedload(Membership.user, innerjoin=True))), page, per_page)
 
 
 def member_matches(term: str) -> ColumnElement[bool]:
