@@ -12,10 +12,11 @@ member removed is refused on their very next request.
 """
 from __future__ import annotations
 
+from functools import cache
 from typing import Any
 
 from flask import has_request_context, request
-from sqlalchemy import Select
+from sqlalchemy import Select, bindparam
 
 from invites import policy
 from invites.accounts import sessions
@@ -28,19 +29,13 @@ from invites.orgs.models import Membership, Organization
 
 def load_viewer(cookie_value: str) -> User | None:
     """Flask-Login's user loader: the account a session cookie opens, or None."""
-    found = sessions.user_query(cookie_value)
-    if found is None:
+    values = sessions.session_values(cookie_value)
+    if values is None:
         return None
-    user_id = int(cookie_value.partition(":")[0])
-    query: Select[Any] = found.add_columns(notifications.unread_count_query(user_id).scalar_subquery())
     slug = _slug()
     if slug is not None:
-        query = (
-            query.add_columns(Organization, Membership.role)
-            .outerjoin(Organization, Organization.slug == slug)
-            .outerjoin(Membership, (Membership.org_id == Organization.id) & (Membership.user_id == User.id))
-        )
-    row = db.session.execute(query).first()
+        values["slug"] = slug
+    row = db.session.execute(_statement(slug is not None), values).first()
     if row is None:
         return None
     user = sessions.opened(row[0], cookie_value)
@@ -51,6 +46,22 @@ def load_viewer(cookie_value: str) -> User | None:
         if org is not None:
             policy.remember_role(user, org, role)
     return user
+
+
+@cache
+def _statement(with_org: bool) -> Select[Any]:
+    """The viewer's query, built once for each shape (with the URL's organization or
+    without); the cookie's values and the slug (``:slug``) are bound when it runs."""
+    query: Select[Any] = sessions.user_statement().add_columns(
+        notifications.unread_count_query(bindparam("user_id")).scalar_subquery()
+    )
+    if with_org:
+        query = (
+            query.add_columns(Organization, Membership.role)
+            .outerjoin(Organization, Organization.slug == bindparam("slug"))
+            .outerjoin(Membership, (Membership.org_id == Organization.id) & (Membership.user_id == User.id))
+        )
+    return query
 
 
 def _slug() -> str | None:

@@ -8,9 +8,10 @@ worthless.
 functions change rows only, flush, and leave the commit to the caller.
 """
 from datetime import timedelta
+from functools import cache
 from typing import Any
 
-from sqlalchemy import Select
+from sqlalchemy import Select, bindparam
 
 from flask import current_app, g, request, session
 from flask_login import current_user, login_user, logout_user
@@ -75,37 +76,45 @@ def count_sessions(user: User) -> int:
     )
 
 
-def user_query(cookie_value: str) -> Select[Any] | None:
-    """The query for the account named by ``"<id>:<key>"`` when that session row exists
-    and is within its lifetime; None for a malformed value. A bare id (cookies made before
-    sessions had keys) opens nothing. :mod:`invites.viewer` adds to it what every page
-    needs, so that every request pays one query for all of it."""
+def session_values(cookie_value: str) -> dict[str, Any] | None:
+    """The values :func:`user_statement` finds the account named by ``"<id>:<key>"`` with,
+    while that session row is within its lifetime; None for a malformed value. A bare id
+    (cookies made before sessions had keys) opens nothing."""
     user_id, _, key = (cookie_value or "").partition(":")
     if not (user_id.isascii() and user_id.isdigit() and len(user_id) <= 10):
         return None
     if not key or len(key) > MAX_KEY_LENGTH or int(user_id) > MAX_USER_ID:
         return None
+    return {"user_id": int(user_id), "key_hash": hash_token(key), "since": now() - lifetime()}
+
+
+@cache
+def user_statement() -> Select[Any]:
+    """The account ``:user_id`` through its session row ``:key_hash`` made after ``:since``.
+    Built once, executed with :func:`session_values`: every request asks it, and building
+    a statement costs more than running it. :mod:`invites.viewer` adds to it what every
+    page needs, so that every request pays one query for all of it."""
     return (
         db.select(User)
         .join(UserSession, UserSession.user_id == User.id)
         .where(
-            User.id == int(user_id),
-            UserSession.key_hash == hash_token(key),
-            UserSession.created_at > now() - lifetime(),
+            User.id == bindparam("user_id"),
+            UserSession.key_hash == bindparam("key_hash"),
+            UserSession.created_at > bindparam("since"),
         )
     )
 
 
 def opened(user: User, cookie_value: str) -> User:
-    """``user``, found by :func:`user_query`, now knowing the session it was loaded with."""
+    """``user``, found by :func:`user_statement`, now knowing the session it was loaded with."""
     user.session_key = cookie_value.partition(":")[2]
     return user
 
 
 def user_for(cookie_value: str) -> User | None:
     """The account a session cookie's value opens, or None."""
-    query = user_query(cookie_value)
-    user = db.session.scalar(query) if query is not None else None
+    values = session_values(cookie_value)
+    user = db.session.scalar(user_statement(), values) if values is not None else None
     return opened(user, cookie_value) if user is not None else None
 
 

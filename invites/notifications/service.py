@@ -59,9 +59,10 @@ def renotify_invitation(user: User, invitation: Invitation, text: str) -> Notifi
 BELL_LIMIT = 99  # the bell shows "99+" beyond
 
 
-def unread_count_query(user_id: int) -> Select[Any]:
-    """Unread notifications of an account, counted up to BELL_LIMIT + 1 only: someone
-    with 100,000 unread ones must not make every page read them all."""
+def unread_count_query(user_id: int | ColumnElement[int]) -> Select[Any]:
+    """Unread notifications of an account (an id, or where the statement binds it), counted
+    up to BELL_LIMIT + 1 only: someone with 100,000 unread ones must not make every page
+    read them all."""
     unread = (
         db.select(Notification.id)
         .where(Notification.user_id == user_id, Notification.read_at.is_(None))
