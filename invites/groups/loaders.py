@@ -1,9 +1,10 @@
 """Loaders for groups and their people, scoped to the organization in the URL: 404 otherwise."""
 from collections.abc import Sequence
+from functools import cache
 
 from flask import abort
 from flask_login import current_user
-from sqlalchemy import Row, Select, func
+from sqlalchemy import Integer, Row, Select, bindparam, func
 
 from invites import policy
 
@@ -65,6 +66,12 @@ def groups_of(org: Organization, limit: int | None = None) -> Sequence[Group]:
 def group_names(org: Organization, limit: int) -> Sequence[Row[tuple[int, str]]]:
     """(id, name) of the first ``limit`` groups of ``org`` by name, read from the index on
     lower(name): a filter's choices, without loading each group."""
-    query = (db.select(Group.id, Group.name).filter_by(org_id=org.id)
-             .order_by(func.lower(Group.name), Group.id).limit(limit))
-    return db.session.execute(query).all()
+    return db.session.execute(_names_statement(), {"org_id": org.id, "limit": limit}).all()
+
+
+@cache
+def _names_statement() -> Select[tuple[int, str]]:
+    """:func:`group_names`' query, built once (the Invitations panel asks it on every full
+    page): the organization and the limit are bound when it runs."""
+    return (db.select(Group.id, Group.name).where(Group.org_id == bindparam("org_id"))
+            .order_by(func.lower(Group.name), Group.id).limit(bindparam("limit", type_=Integer)))

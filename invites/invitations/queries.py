@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
+from functools import cache
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import ColumnElement, Row, Select, func
+from sqlalchemy import ColumnElement, DateTime, Row, Select, bindparam, func
 from sqlalchemy.orm import QueryableAttribute, joinedload, selectinload
 from sqlalchemy.orm.strategy_options import _AbstractLoad
 
@@ -17,7 +18,8 @@ from invites.extensions import db
 from invites.groups.models import Group
 from invites.invitations.models import Invitation, Status, invitation_groups
 from invites.orgs.models import Membership
-from invites.pagination import Page, paginate
+from invites.pagination import Page, PageQuery, page_query, run_page
+from invites.searching import ESCAPE, containing, escape_like
 
 if TYPE_CHECKING:
     from flask_sqlalchemy.pagination import Pagination
@@ -28,7 +30,7 @@ FILTERS = (Status.PENDING, Status.NOT_DELIVERED, Status.EXPIRED, Status.ACCEPTED
            Status.DECLINED, Status.CANCELLED)
 
 
-def _status_clause(status: str, at: datetime) -> ColumnElement[bool]:
+def _status_clause(status: str, at: datetime | ColumnElement[datetime]) -> ColumnElement[bool]:
     pending = Invitation.status == Status.PENDING
     if status == Status.PENDING:
         return pending & (Invitation.expires_at > at) & Invitation.delivery_error.is_(None)
@@ -47,21 +49,51 @@ def filtered_invitations(
     status (one of ``FILTERS``; anything else: every status), an address containing
     ``search``, and the group ``group_id`` among their groups (the caller loads it through
     ``org``). The panel pages it; the CSV export (``invites/exports``) streams it."""
+    shape = _shape(status, search, group_id)
+    return _filtered(*shape).params(_values(org, shape, search, group_id))
+
+
+# The filters a statement is built for: the status (one of FILTERS, or None for every
+# status), whether an address is searched, whether a group is chosen.
+Shape = tuple[str | None, bool, bool]
+
+
+def _shape(status: str | None, search: str | None, group_id: int | None) -> Shape:
+    return (status if status in FILTERS else None, bool(search), group_id is not None)
+
+
+@cache
+def _filtered(status: str | None, searching: bool, grouped: bool) -> Select[tuple[Invitation]]:
+    """:func:`filtered_invitations` built once for each ``Shape``: the organization
+    (``:org_id``), the time the status is read at (``:at``), the address's LIKE pattern
+    (``:search``) and the group (``:group_id``) are bound when it runs (:func:`_values`)."""
     query = (
         db.select(Invitation)
-        .where(Invitation.org_id == org.id)
+        .where(Invitation.org_id == bindparam("org_id"))
         .order_by(Invitation.created_at.desc(), Invitation.id.desc())
     )
-    if status in FILTERS:
-        query = query.where(_status_clause(status, now()))
-    if search:
-        query = query.where(Invitation.email.contains(search.strip().lower(), autoescape=True))
-    if group_id is not None:
+    if status is not None:
+        query = query.where(_status_clause(status, bindparam("at", type_=DateTime)))
+    if searching:
+        query = query.where(Invitation.email.like(bindparam("search"), escape=ESCAPE))
+    if grouped:
         query = query.where(db.exists().where(
             invitation_groups.c.invitation_id == Invitation.id,
-            invitation_groups.c.group_id == group_id,
+            invitation_groups.c.group_id == bindparam("group_id"),
         ))
     return query
+
+
+def _values(org: Organization, shape: Shape, search: str | None, group_id: int | None) -> dict[str, Any]:
+    status, searching, grouped = shape
+    values: dict[str, Any] = {"org_id": org.id}
+    if status is not None:
+        values["at"] = now()
+    if searching:
+        values["search"] = containing((search or "").strip().lower())
+    if grouped:
+        values["group_id"] = group_id
+    return values
 
 
 def page_of_invitations(
@@ -71,22 +103,27 @@ def page_of_invitations(
     """The page ``page`` of :func:`filtered_invitations`. One query, whatever the
     numbers: the page's rows with their inviter, acceptor and groups joined, the bounded
     count and the panel's version (``page.carried["version"]``, see :func:`panel_version`)."""
-    query = (
-        filtered_invitations(org, status, search, group_id)
-        .options(
-            # Only what a row shows of them: fewer columns to read and objects to fill.
-            joinedload(Invitation.inviter).load_only(User.name, User.username),
-            joinedload(Invitation.accepted_user).load_only(User.name, User.username),
-            joinedload(Invitation.groups).load_only(Group.name),
-        )
-    )
-    result = paginate(query, page, per_page, carry={"version": _latest_change(org).scalar_subquery()})
+    shape = _shape(status, search, group_id)
+    result = run_page(_page_query(*shape), page, per_page, _values(org, shape, search, group_id))
     result.carried["version"] = _version(result.carried["version"])
     return result
 
 
-def _latest_change(org: Organization) -> Select[Any]:
-    return db.select(func.max(Invitation.updated_at)).where(Invitation.org_id == org.id)
+@cache
+def _page_query(status: str | None, searching: bool, grouped: bool) -> PageQuery:
+    """The panel's statements for one ``Shape``, built once (every poll of the panel runs
+    them: building them cost more than running them)."""
+    query = _filtered(status, searching, grouped).options(
+        # Only what a row shows of them: fewer columns to read and objects to fill.
+        joinedload(Invitation.inviter).load_only(User.name, User.username),
+        joinedload(Invitation.accepted_user).load_only(User.name, User.username),
+        joinedload(Invitation.groups).load_only(Group.name),
+    )
+    return page_query(query, carry={"version": _latest_change(bindparam("org_id")).scalar_subquery()})
+
+
+def _latest_change(org_id: int | ColumnElement[int]) -> Select[Any]:
+    return db.select(func.max(Invitation.updated_at)).where(Invitation.org_id == org_id)
 
 
 def _version(latest: datetime | None) -> str:
@@ -97,7 +134,7 @@ def panel_version(org: Organization) -> str:
     """Changes whenever any invitation of ``org`` changes (invitations are never deleted,
     and a new one has the newest ``updated_at``): the panel polls with it. One lookup on
     the (org_id, updated_at) index; a page of invitations reads it with its rows."""
-    return _version(db.session.scalar(_latest_change(org)))
+    return _version(db.session.scalar(_latest_change(org.id)))
 
 
 def card_loading(via: QueryableAttribute[Invitation] | None = None) -> list[_AbstractLoad]:
@@ -132,11 +169,11 @@ def search_members(
     text = (text or "").strip().lstrip("@").lower()[:100]
     if len(text) < 1:
         return []
-    pattern = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-    clauses = [User.username.like(f"{pattern}%", escape="\\"),
-               func.lower(User.name).like(f"%{pattern}%", escape="\\")]
+    pattern = escape_like(text)
+    clauses = [User.username.like(f"{pattern}%", escape=ESCAPE),
+               func.lower(User.name).like(containing(text), escape=ESCAPE)]
     if policy.role_of(viewer, org) in policy.STAFF:
-        clauses.append(User.email.like(f"{pattern}%", escape="\\"))
+        clauses.append(User.email.like(f"{pattern}%", escape=ESCAPE))
     return db.session.execute(
         db.select(User, Membership.role)
         .join(Membership, Membership.user_id == User.id)

@@ -24,6 +24,7 @@ from invites.orgs.models import (
     SEARCH_SEPARATOR, JoinedVia, Membership, Organization, Plan, Role, lock_organization,
 )
 from invites.pagination import Page, paginate
+from invites.searching import containing
 from invites.transaction import on_postgresql
 from invites.webhooks.outbox import emit
 
@@ -161,7 +162,7 @@ def _gathering(org: Organization, term: str) -> ColumnElement[bool] | None:
     pairs of characters (migration 0020), which must hold every pair of the term.
     """
     params: dict[str, Any] = {
-        "org_id": org.id, "pattern": "%" + term.replace("/", "//").replace("%", "/%").replace("_", "/_") + "%",
+        "org_id": org.id, "pattern": containing(term),
     }
     if _TRIGRAM.search(term):
         index = _index_planned(_BY_TRIGRAMS, params)
