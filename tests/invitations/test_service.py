@@ -313,3 +313,39 @@ def test_page_of_invitations_filters_and_searches(ctx, team, smtp, make_invitati
     clock.freeze(clock.now() + timedelta(days=30))
     assert emails(status="expired") == ["gamma@example.com"]
     assert emails(status="pending") == []
+
+
+def test_the_panels_statements_are_built_once_and_bind_each_calls_values(
+    ctx, team, smtp, make_org, make_user, make_invitation,
+):
+    """The panel's statements are built once for each combination of filters and shared by
+    every organization and request: each call must read with its own values, never those
+    of the call that built them."""
+    other_owner = make_user(name="Otto Other")
+    other = make_org(owner=other_owner, name="Elsewhere")
+    ours_group = create_group(team.org, team.owner, "Ours")
+    theirs_group = create_group(other, other_owner, "Theirs")
+    make_invitation(team.org, team.owner, "ann_1@ours.example", groups=[ours_group])
+    make_invitation(team.org, team.owner, "bob@ours.example")
+    make_invitation(other, other_owner, "ann_1@theirs.example", groups=[theirs_group])
+    make_invitation(other, other_owner, "annx1@theirs.example")
+
+    def emails(org, **kw):
+        page = queries.page_of_invitations(org, 1, 25, **kw)
+        return sorted(i.email for i in page.items), page.total
+
+    for _ in range(2):  # the second round runs on the statements the first one built
+        assert emails(team.org) == (["ann_1@ours.example", "bob@ours.example"], 2)
+        assert emails(other) == (["ann_1@theirs.example", "annx1@theirs.example"], 2)
+        assert emails(team.org, search="ann_") == (["ann_1@ours.example"], 1)
+        assert emails(other, search="ann_") == (["ann_1@theirs.example"], 1)  # "_" is no wildcard
+        assert emails(other, search="BOB") == ([], 0)
+        assert emails(team.org, status="pending", group_id=ours_group.id) == (["ann_1@ours.example"], 1)
+        assert emails(other, status="pending", group_id=theirs_group.id) == (["ann_1@theirs.example"], 1)
+        assert emails(team.org, group_id=theirs_group.id) == ([], 0)  # another organization's group
+    assert queries._page_query(None, True, False) is queries._page_query(None, True, False)
+    # The export and the JSON API read the same filters through filtered_invitations.
+    assert [i.email for i in db.session.scalars(queries.filtered_invitations(other, search="_1"))] == [
+        "ann_1@theirs.example"]
+    assert [i.email for i in db.session.scalars(queries.filtered_invitations(team.org, search="_1"))] == [
+        "ann_1@ours.example"]
