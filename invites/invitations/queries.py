@@ -8,7 +8,7 @@ from functools import cache
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import ColumnElement, DateTime, Row, Select, bindparam, func
-from sqlalchemy.orm import QueryableAttribute, joinedload, selectinload
+from sqlalchemy.orm import QueryableAttribute, joinedload, load_only, selectinload
 from sqlalchemy.orm.strategy_options import _AbstractLoad
 
 from invites import policy
@@ -109,12 +109,23 @@ def page_of_invitations(
     return result
 
 
+# What a row of the panel reads of an invitation (and the policy, for a group's managers).
+ROW_COLUMNS = (
+    Invitation.org_id, Invitation.email, Invitation.role, Invitation.status, Invitation.inviter_id,
+    Invitation.accepted_user_id, Invitation.import_id, Invitation.expires_at, Invitation.sent_at,
+    Invitation.delivery_error, Invitation.responded_at, Invitation.reminded_at, Invitation.created_at,
+    Invitation.access_until,
+)
+
+
 @cache
 def _page_query(status: str | None, searching: bool, grouped: bool) -> PageQuery:
     """The panel's statements for one ``Shape``, built once (every poll of the panel runs
     them: building them cost more than running them)."""
     query = _filtered(status, searching, grouped).options(
-        # Only what a row shows of them: fewer columns to read and objects to fill.
+        # Only what a row shows (invitations/_row.html): fewer columns to read and objects
+        # to fill, and no token hash read for a page. Any other column raises if a row asks.
+        load_only(*ROW_COLUMNS, raiseload=True),
         joinedload(Invitation.inviter).load_only(User.name, User.username),
         joinedload(Invitation.accepted_user).load_only(User.name, User.username),
         joinedload(Invitation.groups).load_only(Group.name),
