@@ -68,7 +68,7 @@ def panel(slug: str) -> ResponseReturnValue:
     )
     context = dict(
         org=org, page=page, status=status, search=search, group=group, version=page.carried["version"],
-        filters=[(value, Status.LABELS[value]) for value in queries.FILTERS], form=EmptyForm(),
+        filters=[(value, Status.LABELS[value]) for value in queries.FILTERS],
     )
     if not is_htmx():
         # The full page's filter offers the first groups by name (an organization may
@@ -106,7 +106,7 @@ def _load_for_action(slug: str, invitation_id: int) -> tuple[Organization, Invit
 def _row(org: Organization, invitation: Invitation, back: str, from_group: int | None) -> Response:
     return fragment_or_redirect(
         "invitations/_one_row.html", back,
-        org=org, invitation=invitation, form=EmptyForm(), from_group=from_group,
+        org=org, invitation=invitation, from_group=from_group,
     )
 
 
