@@ -48,7 +48,8 @@ def filtered_invitations(
     """The Invitations panel's rows, newest first: ``org``'s invitations with this shown
     status (one of ``FILTERS``; anything else: every status), an address containing
     ``search``, and the group ``group_id`` among their groups (the caller loads it through
-    ``org``). The panel pages it; the CSV export (``invites/exports``) streams it."""
+    ``org``). The CSV export (``invites/exports``) streams it and the JSON API pages it;
+    the panel pages the same statement (:func:`page_of_invitations`)."""
     shape = _shape(status, search, group_id)
     return _filtered(*shape).params(_values(org, shape, search, group_id))
 
