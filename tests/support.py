@@ -165,7 +165,11 @@ def serve_in_thread(app):
 
 
 def axe_violations(page):
-    """Run axe-core in the page; the list of violations (each with id, impact, nodes)."""
+    """Run axe-core in the page; the list of violations (each with id, impact, nodes).
+    Once the page has loaded: right after a form's POST the new page can already show its
+    heading while its stylesheets are still on their way, and axe then sees what they hide
+    (both the wide and the compact settings menus: "landmark-unique")."""
+    page.wait_for_load_state("load")
     page.add_script_tag(path=str(AXE_PATH))
     return page.evaluate("async () => (await axe.run(document)).violations")
 
