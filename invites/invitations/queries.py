@@ -30,7 +30,7 @@ FILTERS = (Status.PENDING, Status.NOT_DELIVERED, Status.EXPIRED, Status.ACCEPTED
            Status.DECLINED, Status.CANCELLED)
 
 
-def _status_clause(status: str, at: datetime | ColumnElement[datetime]) -> ColumnElement[bool]:
+def _status_clause(status: str, at: ColumnElement[datetime]) -> ColumnElement[bool]:
     pending = Invitation.status == Status.PENDING
     if status == Status.PENDING:
         return pending & (Invitation.expires_at > at) & Invitation.delivery_error.is_(None)
@@ -183,7 +183,7 @@ def search_members(
         return []
     pattern = escape_like(text)
     clauses = [User.username.like(f"{pattern}%", escape=ESCAPE),
-               func.lower(User.name).like(containing(text), escape=ESCAPE)]
+               func.lower(User.name).like(f"%{pattern}%", escape=ESCAPE)]
     if policy.role_of(viewer, org) in policy.STAFF:
         clauses.append(User.email.like(f"{pattern}%", escape=ESCAPE))
     return db.session.execute(
