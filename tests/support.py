@@ -164,14 +164,6 @@ def serve_in_thread(app):
     return f"http://127.0.0.1:{server.server_port}", stop
 
 
-def click_copy(page, button):
-    """Click a copy button (static/app.js, ``data-copy``) once the page has loaded: right
-    after a form's POST or a link, the button can show before the deferred script that
-    makes it copy has run, and the click would do nothing."""
-    page.wait_for_load_state("load")
-    button.click()
-
-
 def axe_violations(page):
     """Run axe-core in the page; the list of violations (each with id, impact, nodes).
     Once the page has loaded: right after a form's POST the new page can already show its

@@ -18,7 +18,7 @@ from invites.groups.service import create_group
 from invites.links import service
 from invites.links.models import Access, InviteLink
 from invites.orgs.models import Membership, Role
-from tests.support import click_copy, new_page, on_live_server
+from tests.support import new_page, on_live_server
 
 pytestmark = pytest.mark.browser
 
@@ -67,7 +67,7 @@ def test_manager_makes_a_link_from_a_group_and_a_new_person_registers_and_joins(
     url = field.input_value()
     copy = page.locator("button[data-copy='#link-url']")  # its name changes once clicked
     expect(copy).to_have_accessible_name("Copy link")
-    click_copy(page, copy)
+    copy.click()
     expect(copy).to_have_text("Copied")
     expect(page.locator("#copy-status")).to_have_text("Copied to the clipboard.")
     expect(page.get_by_role("status").filter(has_text="Copied to the clipboard.")).to_be_visible()

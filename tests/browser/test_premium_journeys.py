@@ -18,7 +18,7 @@ from invites.imports import service as imports
 from invites.imports.models import Import, ImportStatus
 from invites.invitations.models import Invitation
 from invites.join_page import service as join_page
-from tests.support import click_copy, new_page, on_live_server, role_in
+from tests.support import new_page, on_live_server, role_in
 
 pytestmark = pytest.mark.browser
 
@@ -78,7 +78,7 @@ def test_owner_opens_the_join_page_and_a_visitor_registers_confirms_and_joins(
     page.context.grant_permissions(["clipboard-read", "clipboard-write"], origin=live_server)
     status = page.locator("#copy-status")
     expect(status).to_have_text("")
-    click_copy(page, page.get_by_role("button", name="Copy to Clipboard"))
+    page.get_by_role("button", name="Copy to Clipboard").click()
     expect(status).to_have_text("Copied to the clipboard.")
     copied = page.evaluate("navigator.clipboard.readText()")
     assert copied == join_url

@@ -9,7 +9,7 @@ from playwright.sync_api import expect
 
 from invites.extensions import db
 from invites.webhooks.models import WebhookEndpoint
-from tests.support import click_copy, new_page
+from tests.support import new_page
 from tests.webhooks.conftest import receiver  # noqa: F401 (fixture)
 
 pytestmark = pytest.mark.browser
@@ -51,7 +51,7 @@ def test_an_owner_on_a_phone_adds_an_endpoint_and_sends_a_test_event(
         expect(field).to_have_value(re.compile(r"^whsec_[A-Za-z0-9+/=]{40,}$"))
         copy = page.locator("button[data-copy='#new-secret']")
         expect(copy).to_have_accessible_name("Copy secret")
-        click_copy(page, copy)
+        copy.click()
         expect(page.locator("#copy-status")).to_have_text("Copied to the clipboard.")
         secret = page.evaluate("navigator.clipboard.readText()")
         assert secret == field.input_value() and secret.startswith("whsec_")
