@@ -21,6 +21,7 @@ from sqlalchemy import Select, bindparam
 from invites import policy
 from invites.accounts import sessions
 from invites.accounts.models import User
+from invites.errors import UNSTORABLE
 from invites.extensions import db
 from invites.notifications import service as notifications
 from invites.orgs import loaders
@@ -65,8 +66,10 @@ def _statement(with_org: bool) -> Select[Any]:
 
 
 def _slug() -> str | None:
-    """The organization slug in this request's URL, if its route has one."""
+    """The organization slug in this request's URL, if its route has one. None for one
+    the database cannot compare (a NUL byte, say): that request is refused with a 400, and
+    its error page, which loads the viewer too, must not fail on it (security review F8)."""
     if not has_request_context() or not request.view_args:
         return None
     slug = request.view_args.get("slug")
-    return slug if isinstance(slug, str) else None
+    return slug if isinstance(slug, str) and not UNSTORABLE.search(slug) else None

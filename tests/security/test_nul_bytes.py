@@ -27,6 +27,16 @@ def test_the_join_page_path_unauthenticated(client):
     assert_refused(client.get("/join/a%00b"))
 
 
+@pytest.mark.parametrize("path", ["/join/a%00b", "/o/%00/manage/members", "/o/a%00b/groups/1"])
+def test_an_organization_slug_when_logged_in(client, auth, team, path):
+    # The error page loads the viewer, with the URL's organization: that slug must not
+    # reach the database (PostgreSQL refused it, and the error page became a bare 500).
+    auth.login(team.owner)
+    assert_refused(client.get(path))
+    assert_refused(client.get(path, headers={"HX-Request": "true"}))
+    assert_refused(client.post_form(path.replace("members", "webhooks"), {}))
+
+
 def test_registering_with_a_nul_in_the_name(client):
     response = client.post_form("/register", {
         "name": "a\x00b", "username": "nully", "email": "nully@example.com",
