@@ -105,7 +105,8 @@ def verification_token(user: User) -> str:
 def send_verification_email(user: User) -> None:
     """Mail a link that proves the address; raises MailDeliveryError if it can't go."""
     link = external_url("accounts.verify_email", token=verification_token(user))
-    send_mail(user.email, "Confirm your email address", "verify_email", user=user, link=link)
+    send_mail(user.email, "Confirm your email address", "verify_email", user=user, link=link,
+              hours=VERIFY_MAX_AGE // 3600)
 
 
 def confirm_to_come_in(user: User) -> None:

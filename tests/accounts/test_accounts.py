@@ -121,6 +121,16 @@ def test_registration_mails_a_link_whose_post_marks_the_account_verified(client)
     assert db.session.scalar(db.select(User)).is_verified
 
 
+def test_the_confirmation_mail_shows_no_link_in_the_chosen_name_and_the_links_real_lifetime(client):
+    # Anyone can register someone else's address: the name they choose is mailed to it, so
+    # it must not carry a clickable phishing address (security review F4's pattern).
+    register(client, name="Account suspended, pay at evil.example/pay")
+    message = db.session.scalar(db.select(OutboxMessage))
+    for body in (message.text_body, message.html_body):
+        assert "evil.example/pay" not in body and "evil.\u200bexample/\u200bpay" in body
+        assert "The link works for 48 hours." in body
+
+
 def test_a_forged_verification_token_is_refused_with_a_clear_page(client, make_user):
     response = client.post_form("/verify/not-a-token")
     assert response.status_code == 400
