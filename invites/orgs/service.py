@@ -19,6 +19,7 @@ from invites.errors import DomainError
 from invites.extensions import db
 from invites.groups.models import Group, GroupMember
 from invites.invitations.reminders import reschedule as reschedule_reminders
+from invites.join_page.models import JoinPage
 from invites.orgs.access import end_of
 from invites.orgs.models import (
     SEARCH_SEPARATOR, JoinedVia, Membership, Organization, Plan, Role, lock_organization,
@@ -39,15 +40,22 @@ def slugify(text: str) -> str:
     return slug[:60].strip("-")
 
 
+def _slugs_in_use(base: str) -> set[str]:
+    """The organization slugs and join page addresses that are ``base`` or start with
+    ``base-``. A new organization takes none of them: /join/<slug> is another
+    organization's page, and must not pass for the new one's (security review F12)."""
+    def near(column: Any) -> ColumnElement[bool]:
+        return (column == base) | column.like(f"{base}-%")
+
+    return set(db.session.scalars(
+        db.select(Organization.slug).where(near(Organization.slug))
+        .union(db.select(JoinPage.slug).where(near(JoinPage.slug)))
+    ))
+
+
 def _unique_slug(base: str) -> str:
     base = base or "org"
-    taken = set(
-        db.session.scalars(
-            db.select(Organization.slug).where(
-                (Organization.slug == base) | Organization.slug.like(f"{base}-%")
-            )
-        )
-    )
+    taken = _slugs_in_use(base)
     if base not in taken and base not in RESERVED_SLUGS:
         return base
     n = 2
@@ -77,7 +85,7 @@ def create_organization(
         slug = slug.strip().lower()
         if slug in RESERVED_SLUGS:
             raise DomainError("This short name is reserved; choose another.", "slug")
-        if db.session.scalar(db.select(Organization.id).filter_by(slug=slug)):
+        if slug in _slugs_in_use(slug):
             raise DomainError("This short name is taken; choose another.", "slug")
     else:
         slug = _unique_slug(slugify(name))

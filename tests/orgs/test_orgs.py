@@ -43,6 +43,23 @@ def test_same_name_gets_a_distinct_slug_and_a_taken_slug_is_refused(client, make
     assert "reserved" in response.get_data(as_text=True)
 
 
+def test_a_new_organization_never_takes_the_address_of_another_ones_join_page(client, make_user, auth, team):
+    # Acme's join page is at /join/bigcorp; an organization made later as "BigCorp" must not
+    # get that slug, or /join/bigcorp would show Acme's page as BigCorp's (security review F12).
+    from invites.join_page import service as join_page
+
+    team.org.plan = "premium"
+    join_page.update_page(team.org, team.owner, join_page.page_of(team.org), enabled=True, slug="bigcorp",
+                          groups=[], allowed_domains="")
+    db.session.commit()
+    auth.login(make_user())
+    response = client.post_form("/orgs/new", {"name": "Other", "slug": "bigcorp"})
+    assert response.status_code == 200 and "This short name is taken" in response.get_data(as_text=True)
+    assert client.post_form("/orgs/new", {"name": "BigCorp"}).status_code == 302
+    assert db.session.scalar(db.select(Organization.slug).filter_by(name="BigCorp")) == "bigcorp-2"
+    assert "Acme" in client.get("/join/bigcorp").get_data(as_text=True)
+
+
 @pytest.mark.parametrize(
     "data,message",
     [
