@@ -57,9 +57,11 @@ def test_its_own_organizations_slug_is_fine(client, auth, team, premium):
 def test_a_new_page_skips_another_organizations_slug(app, team, premium, make_user, make_org):
     """A page's first address is its organization's slug, or the next free ``-2``, ``-3``:
     never a slug another organization holds."""
-    db.session.add(JoinPage(org_id=team.org.id, slug="gamma", enabled=False))  # claimed before the fix
-    db.session.commit()
     make_org(owner=make_user(), name="Gamma 2")  # holds the slug "gamma-2"
     gamma = make_org(owner=make_user(), name="Gamma")
     assert gamma.slug == "gamma"
+    # Acme's page took "gamma" before the fix (now a new organization never gets a slug a
+    # join page has: tests/orgs/test_orgs.py).
+    db.session.add(JoinPage(org_id=team.org.id, slug="gamma", enabled=False))
+    db.session.commit()
     assert service.page_of(gamma).slug == "gamma-3"
