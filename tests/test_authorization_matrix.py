@@ -40,7 +40,7 @@ from flask import g, request_started
 from flask_login import current_user
 
 from invites import clock
-from invites.accounts.service import verification_token
+from invites.accounts.service import password_reset_token, verification_token
 from invites.api.models import Scope
 from invites.api.service import create_token
 from invites.extensions import db
@@ -365,6 +365,17 @@ TABLE = {
     # holds the link (it is the proof).
     ("/verify/<token>", "GET"): R(200, 200, 200, 200, 200, 200, 200),
     ("/verify/<token>", "POST"): R(C(LOGIN), C(302), C(302), C(302), C(302), C(302), C(302)),
+    # "Forgot your password?": the same answer for an address no account uses (nothing is
+    # mailed); an account goes to its own page to change it. Una's reset link: whoever holds
+    # it sets her password (it is the proof, and confirms her address), then every session
+    # of hers ends and the browser is logged out, to log in with it.
+    ("/password/forgot", "GET"): R(200, 302, 302, 302, 302, 302, 302),
+    ("/password/forgot", "POST"): R(LOGIN, 302, 302, 302, 302, 302, 302, data={"email": "no.one@example.com"}),
+    ("/password/reset/<token>", "GET"): R(200, 200, 200, 200, 200, 200, 200),
+    ("/password/reset/<token>", "POST"): R(
+        C(LOGIN), C(LOGIN), C(LOGIN), C(LOGIN), C(LOGIN), C(LOGIN), C(LOGIN),
+        data={"password": "a brand new password", "confirm": "a brand new password"}, session=True,
+    ),
 
     ("/static/<path:filename>", "GET"): R(200, 200, 200, 200, 200, 200, 200),
 
@@ -451,6 +462,7 @@ def _url_values(world):
         ("links", "token"): world.link_token,
         ("join_requests", "token"): world.join_token,
         ("accounts", "token"): world.verify_token,
+        ("accounts.reset_password", "token"): world.reset_token,
         # The API Tokens panel's token, and the API's objects: the same as the panels'.
         ("api_tokens", "token_id"): world.api_token_id,
         ("api", "invitation_id"): world.invitation_id,
@@ -468,7 +480,7 @@ def build_url(app, rule, method, world, query=""):
     blueprint = rule.endpoint.split(".")[0]
     args = {}
     for name in rule.arguments:
-        key = (blueprint, name) if (blueprint, name) in values else name
+        key = next((key for key in ((rule.endpoint, name), (blueprint, name)) if key in values), name)
         if key not in values:
             raise KeyError(f"no world value for <{name}> of {rule.rule} ({rule.endpoint})")
         args[name] = values[key]
@@ -525,7 +537,7 @@ def build_world(app, team, make_user, make_org, add_member, make_invitation, mak
             link_id=link.id, link_token=link_token,
             join_link_id=join_link.id, join_token=join_token, join_request_id=request.id,
             membership_id=team.memberships[Role.MEMBER].id, member_username=team.member.username,
-            verify_token=verification_token(una),
+            verify_token=verification_token(una), reset_token=password_reset_token(una),
             api_token_id=api_token.id,
             endpoint_id=endpoint.id, delivery_id=delivery_id,
             outbox_message_id=db.session.scalar(db.select(db.func.min(OutboxMessage.id))),
@@ -797,6 +809,9 @@ UNKNOWN_TOKEN_ROWS = [
     ("/join/<slug>", "POST", {}, 404, 404),
     ("/verify/<token>", "GET", None, 200, 200),
     ("/verify/<token>", "POST", {}, 400, 400),
+    ("/password/reset/<token>", "GET", None, 400, 400),
+    ("/password/reset/<token>", "POST", {"password": "a brand new password", "confirm": "a brand new password"},
+     400, 400),
 ]
 
 

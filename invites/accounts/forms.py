@@ -62,6 +62,16 @@ class PasswordForm(FlaskForm):
     confirm = repeat_password_field("Repeat new password")
 
 
+class ForgotPasswordForm(FlaskForm):
+    email = EmailField("Email", validators=[DataRequired(), Length(max=254)],
+                       render_kw={"autocomplete": "email"})
+
+
+class ResetPasswordForm(FlaskForm):
+    password = new_password_field("New password")
+    confirm = repeat_password_field("Repeat new password")
+
+
 def offered_zone(form: FlaskForm, field: Field) -> None:
     if known_zone(field.data) is None:
         raise ValidationError("Choose a time zone from the list.")

@@ -5,7 +5,9 @@ from flask_login import current_user, login_required
 
 from invites.accounts import service, sessions
 from invites.accounts.models import User
-from invites.accounts.forms import LoginForm, PasswordForm, RegisterForm, TimeZoneForm
+from invites.accounts.forms import (
+    ForgotPasswordForm, LoginForm, PasswordForm, RegisterForm, ResetPasswordForm, TimeZoneForm,
+)
 from invites.accounts.hints import ReturnHint, hint_for
 from invites.accounts.safety import safe_next
 from invites.errors import DomainError
@@ -98,6 +100,48 @@ def _send_verification(user: User) -> None:
         db.session.rollback()
         current_app.logger.warning("verification mail to %s failed: %s", user.email, error)
         flash("We could not send the confirmation email just now; try again later.", "warning")
+
+
+@bp.route("/password/forgot", methods=["GET", "POST"])
+@limiter.limit("5 per minute; 20 per hour", methods=["POST"])
+@limiter.limit("3 per hour", key_func=_login_account, methods=["POST"])
+def forgot_password() -> ResponseReturnValue:
+    """The same answer whether or not an account uses the address (no user enumeration)."""
+    if current_user.is_authenticated:
+        return redirect(url_for("accounts.account"))  # the account page changes the password
+    form = ForgotPasswordForm()
+    if form.validate_on_submit():
+        try:
+            service.send_password_reset(form.email.data)
+            db.session.commit()  # the outbox keeps the message in the database
+        except MailDeliveryError as error:
+            db.session.rollback()
+            current_app.logger.warning("password reset mail failed: %s", error)
+        flash(f"If an account uses {form.email.data.strip()}, we emailed it a link to choose a new "
+              f"password. It works for {service.RESET_MAX_AGE // 60} minutes.", "info")
+        return redirect(url_for("accounts.login"))
+    return render_template("accounts/forgot.html", form=form)
+
+
+@bp.route("/password/reset/<token>", methods=["GET", "POST"])
+@limiter.limit("20 per minute")
+def reset_password(token: str) -> ResponseReturnValue:
+    """GET shows the form; only the POST changes the password (mail scanners pre-open links).
+    Whoever holds the emailed link may use it: it is the proof. Then every session of the
+    account ends, this browser's too, and they log in with the new password."""
+    try:
+        user = service.user_of_reset_token(token)
+    except DomainError as error:
+        return render_template("accounts/reset.html", form=None, error=error.message), 400
+    form = ResetPasswordForm()
+    if form.validate_on_submit():
+        if service.reset_password(user, form.password.data):
+            announce_pending_invitations(user)  # out of sight until the address was confirmed
+        db.session.commit()
+        sessions.log_out()
+        flash("Your password is changed, and every device is logged out: log in with it.", "success")
+        return redirect(url_for("accounts.login"))
+    return render_template("accounts/reset.html", form=form, error=None, email=user.email)
 
 
 @bp.route("/logout", methods=["POST"])

@@ -1,4 +1,6 @@
-"""Accounts: registration, authentication, email verification (F1), password change."""
+"""Accounts: registration, authentication, email verification (F1), password change and
+reset."""
+import hashlib
 from datetime import timezone
 
 from email_validator import EmailNotValidError, validate_email
@@ -16,6 +18,8 @@ from invites.times import DEFAULT_ZONE, known_zone
 
 VERIFY_SALT = "verify-email"
 VERIFY_MAX_AGE = 48 * 3600  # a confirmation link works for 48 hours (security review F2)
+RESET_SALT = "reset-password"
+RESET_MAX_AGE = 3600  # a link to choose a new password works for an hour
 # Checked against when the email is unknown, so a miss costs as long as a hit. Made on
 # first use with the configured method (not at import: scrypt costs ~150 ms at start-up).
 _dummy_hashes: dict[str, str] = {}
@@ -90,10 +94,8 @@ class _ClockSigner(TimestampSigner):
         return int(clock.now().replace(tzinfo=timezone.utc).timestamp())
 
 
-def _serializer() -> URLSafeTimedSerializer:
-    return URLSafeTimedSerializer(
-        current_app.config["SECRET_KEY"], salt=VERIFY_SALT, signer=_ClockSigner
-    )
+def _serializer(salt: str = VERIFY_SALT) -> URLSafeTimedSerializer:
+    return URLSafeTimedSerializer(current_app.config["SECRET_KEY"], salt=salt, signer=_ClockSigner)
 
 
 def verification_token(user: User) -> str:
@@ -152,6 +154,59 @@ def change_password(user: User, current_password: str, new_password: str) -> Non
     user.set_password(new_password)
     end_all_sessions(user)
     start_session(user)
+
+
+def _password_mark(user: User) -> str:
+    """Changes with the password: a reset link names it, so it works only once."""
+    return hashlib.sha256(user.password_hash.encode()).hexdigest()[:32]
+
+
+def password_reset_token(user: User) -> str:
+    """Signed uid, address and :func:`_password_mark`: it works for ``RESET_MAX_AGE``, for
+    that address, until the password changes (so once)."""
+    return _serializer(RESET_SALT).dumps({"uid": user.id, "email": user.email, "mark": _password_mark(user)})
+
+
+def send_password_reset(email: str) -> None:
+    """Mail a link to choose a new password to the account that uses ``email``. Does nothing
+    for an address no account uses, or a malformed one: the page that asks says the same
+    either way (no user enumeration). Raises MailDeliveryError if the mail can't go."""
+    try:
+        user = find_user_by_email(normalize_email(email))
+    except DomainError:
+        return
+    if user is None:
+        return
+    link = external_url("accounts.reset_password", token=password_reset_token(user))
+    send_mail(user.email, "Choose a new password", "password_reset", user=user, link=link,
+              minutes=RESET_MAX_AGE // 60)
+
+
+def user_of_reset_token(token: str) -> User:
+    """The account a reset link is for. Refuses an expired (1 hour) or forged link, and one
+    made before the password last changed or for an address the account no longer has."""
+    try:
+        data = _serializer(RESET_SALT).loads(token, max_age=RESET_MAX_AGE)
+    except SignatureExpired as error:
+        raise DomainError("This link has expired. Ask for a new one.") from error
+    except BadSignature as error:
+        raise DomainError("This link is not valid.") from error
+    user = db.session.get(User, data.get("uid")) if isinstance(data, dict) else None
+    if user is None or user.email != data.get("email") or _password_mark(user) != data.get("mark"):
+        raise DomainError("This link is not valid any more: it was used, or a newer one was sent.")
+    return user
+
+
+def reset_password(user: User, new_password: str) -> bool:
+    """Give ``user`` (found by :func:`user_of_reset_token`) a new password and end every
+    session of the account. The link came to the address, which proves it: the account is
+    confirmed too (so an account someone opened with another person's address and never
+    confirmed becomes that person's, and its sessions end). True when that confirmed it."""
+    confirmed = not user.is_verified
+    user.set_password(new_password)
+    user.mark_verified()
+    end_all_sessions(user)
+    return confirmed
 
 
 def set_time_zone(user: User, name: str) -> None:
