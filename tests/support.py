@@ -164,6 +164,19 @@ def serve_in_thread(app):
     return f"http://127.0.0.1:{server.server_port}", stop
 
 
+def wider_than_screen(page):
+    """What in the page is wider than the screen, once it has loaded: [] when nothing is,
+    else the elements of <main> that are, named for the failure's message. Only once the
+    page has loaded: right after a click the new page's text can show before its
+    stylesheets, and an unstyled table is wider than a phone (seen in CI)."""
+    page.wait_for_load_state("load")
+    if page.evaluate("document.documentElement.scrollWidth <= window.innerWidth"):
+        return []
+    return page.evaluate("""() => [...document.querySelectorAll('main *')]
+        .filter(e => e.scrollWidth > window.innerWidth)
+        .map(e => `${e.tagName}#${e.id}.${e.className}: ${e.scrollWidth}px`)""") or ["the page"]
+
+
 def axe_violations(page):
     """Run axe-core in the page; the list of violations (each with id, impact, nodes).
     Once the page has loaded: right after a form's POST the new page can already show its

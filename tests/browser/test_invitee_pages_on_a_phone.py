@@ -19,7 +19,7 @@ from invites.join_page import service as join_page
 from invites.join_requests import service as join_requests
 from invites.links import service as links
 from invites.orgs.models import Role
-from tests.support import new_page
+from tests.support import new_page, wider_than_screen
 
 pytestmark = pytest.mark.browser
 
@@ -41,8 +41,7 @@ def check_on_phone(page, name, action, assert_accessible):
     if SCREENSHOTS:
         Path(SCREENSHOTS).mkdir(parents=True, exist_ok=True)
         page.screenshot(path=f"{SCREENSHOTS}/{name}.png", full_page=True)
-    width = page.evaluate("document.documentElement.scrollWidth")
-    assert width <= PHONE["width"], f"{name}: {width} px wide at {PHONE['width']} px"
+    assert wider_than_screen(page) == [], f"{name}: wider than {PHONE['width']} px"
     expect(action).to_be_visible()
     box = action.bounding_box()
     assert box["y"] + box["height"] <= PHONE["height"], f"{name}: the main action is below the fold"

@@ -10,18 +10,13 @@ from playwright.sync_api import TimeoutError as PlaywrightTimeoutError, expect
 from invites.extensions import db
 from invites.join_page.service import page_of
 from invites.orgs.models import Plan
-from tests.support import new_page
+from tests.support import new_page, wider_than_screen
 
 pytestmark = pytest.mark.browser
 
 PHONE = {"width": 390, "height": 844}
 LINK_PAGE = re.compile(r"/o/[^/]+/links/(\d+)$")
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
-
-
-def fits(page):
-    width, inner = page.evaluate("[document.documentElement.scrollWidth, window.innerWidth]")
-    return width <= inner
 
 
 def loaded(image, timeout=5_000):
@@ -56,7 +51,7 @@ def test_a_manager_makes_a_link_sees_its_code_downloads_it_and_prints_the_sheet(
 
         code = page.get_by_role("img", name="QR code for the invite link")
         expect(code).to_be_visible()
-        assert loaded(code) and fits(page)
+        assert loaded(code) and not wider_than_screen(page)
         box = code.bounding_box()
         assert box["x"] >= 0 and box["x"] + box["width"] <= PHONE["width"]
         for name in ("Download SVG", "Download PNG", "Print"):
@@ -73,7 +68,7 @@ def test_a_manager_makes_a_link_sees_its_code_downloads_it_and_prints_the_sheet(
         expect(page.get_by_role("heading", level=1)).to_have_text("Acme Training")
         expect(page.locator(".qr-sheet-address")).to_have_text(address)
         sheet_code = page.get_by_role("img", name="QR code for the invite link")
-        assert loaded(sheet_code) and fits(page)
+        assert loaded(sheet_code) and not wider_than_screen(page)
         assert refused == []
     finally:
         context.close()
@@ -86,10 +81,10 @@ def test_the_sheet_prints_alone_on_one_page_and_passes_axe(
     browser_login(page, team.owner)
     page.set_viewport_size(PHONE)
     page.goto(f"{live_server}/o/{team.org.slug}/links/{link.id}")
-    assert fits(page)
+    assert not wider_than_screen(page)
     assert_accessible(page)
     page.goto(f"{live_server}/o/{team.org.slug}/links/{link.id}/qr/print")
-    assert fits(page)
+    assert not wider_than_screen(page)
     assert_accessible(page)
     page.emulate_media(media="print")
     expect(page.locator("body > header")).to_be_hidden()
@@ -113,7 +108,7 @@ def test_the_owner_sees_the_join_pages_code_while_it_is_on(
     page.goto(f"{live_server}/o/{team.org.slug}/manage/join-page")
     code = page.get_by_role("img", name="QR code for the Join Web Page")
     expect(code).to_be_visible()
-    assert loaded(code) and fits(page)
+    assert loaded(code) and not wider_than_screen(page)
     assert_accessible(page)
     page.get_by_role("link", name="Print").click()
     expect(page.locator(".qr-sheet-address")).to_have_text(f"{live_server}/join/{join_page.slug}")

@@ -9,22 +9,12 @@ from playwright.sync_api import expect
 
 from invites.extensions import db
 from invites.webhooks.models import WebhookEndpoint
-from tests.support import new_page
+from tests.support import new_page, wider_than_screen
 from tests.webhooks.conftest import receiver  # noqa: F401 (fixture)
 
 pytestmark = pytest.mark.browser
 
 PHONE = {"width": 390, "height": 844}
-
-
-def fits(page):
-    """Nothing wider than the screen (as tests/browser/test_phone_widths.py measures);
-    the message names what is wider than the screen."""
-    ok = page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
-    wide = [] if ok else page.evaluate("""() => [...document.querySelectorAll('main *')]
-        .filter(e => e.scrollWidth > window.innerWidth)
-        .map(e => `${e.tagName}#${e.id}.${e.className}: ${e.scrollWidth}px`)""")
-    return ok or wide
 
 
 def test_an_owner_on_a_phone_adds_an_endpoint_and_sends_a_test_event(
@@ -39,7 +29,7 @@ def test_an_owner_on_a_phone_adds_an_endpoint_and_sends_a_test_event(
         expect(page.get_by_role("heading", name="Webhooks")).to_be_visible()
         expect(page.get_by_text("No endpoints yet.")).to_be_visible()
         assert_accessible(page)
-        assert fits(page) is True
+        assert wider_than_screen(page) == []
 
         page.get_by_label("Receiver URL").fill(long_url)
         page.get_by_label("Description (optional)").fill("CRM sync")
@@ -56,14 +46,14 @@ def test_an_owner_on_a_phone_adds_an_endpoint_and_sends_a_test_event(
         secret = page.evaluate("navigator.clipboard.readText()")
         assert secret == field.input_value() and secret.startswith("whsec_")
         assert_accessible(page)
-        assert fits(page) is True
+        assert wider_than_screen(page) == []
 
         # The endpoint's page: Send test event; the flash and the log show it.
         page.get_by_role("link", name=long_url).click()
         expect(page.get_by_role("heading", name=long_url)).to_be_visible()
         expect(page.get_by_text("Nothing sent yet.")).to_be_visible()
         assert_accessible(page)
-        assert fits(page) is True
+        assert wider_than_screen(page) == []
         page.get_by_role("button", name="Send test event").click()
         expect(page.locator("#flashes")).to_contain_text(
             re.compile(r"Test event delivered: the receiver answered 200 in \d+ ms\."))
@@ -74,7 +64,7 @@ def test_an_owner_on_a_phone_adds_an_endpoint_and_sends_a_test_event(
         log.get_by_text("Payload").click()
         expect(log.locator("pre.payload")).to_contain_text('"type":"webhook.test"')
         assert_accessible(page)
-        assert fits(page) is True
+        assert wider_than_screen(page) == []
 
         # The receiver got it, signed with the secret copied from the page.
         [received] = receiver.delivered
@@ -91,7 +81,7 @@ def test_an_owner_on_a_phone_adds_an_endpoint_and_sends_a_test_event(
         expect(page.get_by_text("CRM sync")).to_be_visible()
         expect(page.get_by_role("textbox", name="Signing secret")).to_have_count(0)
         assert "whsec_" not in page.content()
-        assert fits(page) is True
+        assert wider_than_screen(page) == []
     finally:
         context.close()
 
