@@ -1,3 +1,5 @@
+from functools import partial
+
 from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_limiter.util import get_remote_address
@@ -10,6 +12,7 @@ from invites.accounts.forms import (
 )
 from invites.accounts.hints import ReturnHint, hint_for
 from invites.accounts.safety import safe_next
+from invites.after_response import after_response
 from invites.errors import DomainError
 from invites.extensions import db, limiter
 from invites.forms import EmptyForm, confirm_first
@@ -111,16 +114,22 @@ def forgot_password() -> ResponseReturnValue:
         return redirect(url_for("accounts.account"))  # the account page changes the password
     form = ForgotPasswordForm()
     if form.validate_on_submit():
-        try:
-            service.send_password_reset(form.email.data)
-            db.session.commit()  # the outbox keeps the message in the database
-        except MailDeliveryError as error:
-            db.session.rollback()
-            current_app.logger.warning("password reset mail failed: %s", error)
+        # Only once the answer has gone: its timing must not tell which addresses have an
+        # account (only theirs is looked up and mailed).
+        after_response(partial(_send_password_reset, form.email.data))
         flash(f"If an account uses {form.email.data.strip()}, we emailed it a link to choose a new "
               f"password. It works for {service.RESET_MAX_AGE // 60} minutes.", "info")
         return redirect(url_for("accounts.login"))
     return render_template("accounts/forgot.html", form=form)
+
+
+def _send_password_reset(email: str) -> None:
+    try:
+        service.send_password_reset(email)
+        db.session.commit()  # the outbox keeps the message in the database
+    except MailDeliveryError as error:
+        db.session.rollback()
+        current_app.logger.warning("password reset mail failed: %s", error)
 
 
 @bp.route("/password/reset/<token>", methods=["GET", "POST"])

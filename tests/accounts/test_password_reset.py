@@ -3,6 +3,11 @@ server) sets a new one, once, within an hour, and ends every session. The page s
 same whether or not an account uses the address. The link also proves the address: an
 account someone opened with another person's address, never confirmed, becomes theirs
 (the audit's lock-out: without it the real owner could neither register nor log in)."""
+import re
+import threading
+import time
+import urllib.parse
+import urllib.request
 from datetime import timedelta
 from urllib.parse import urlsplit
 
@@ -21,6 +26,7 @@ SAID = "we emailed it a link to choose a new password. It works for 60 minutes."
 def ask(client, email):
     response = client.post_form("/password/forgot", {"email": email})
     assert response.status_code == 302 and response.headers["Location"] == "/login"
+    response.close()  # as a server does once it has sent the answer: then the mail goes
     return client.get("/login").get_data(as_text=True)
 
 
@@ -65,6 +71,36 @@ def test_the_answer_is_the_same_whether_or_not_an_account_uses_the_address(clien
     make_user(email="ann@example.com")
     assert f"If an account uses {email}, {SAID}" in ask(client, email)
     assert smtp.messages == []
+
+
+def test_the_mail_goes_only_once_the_answer_is_out(client, smtp, make_user):
+    make_user(email="ann@example.com")
+    response = client.post_form("/password/forgot", {"email": "ann@example.com"})
+    assert response.status_code == 302 and smtp.messages == []  # answered, nothing sent yet
+    response.close()
+    assert len(smtp.to("ann@example.com")) == 1
+
+
+def test_over_http_the_answer_does_not_wait_for_the_mail(live_server, smtp, make_user):
+    """The SMTP server holds the message until the test has its answer: were the mail sent
+    before answering, the answer would never come (and an account's address would answer
+    later than any other)."""
+    make_user(email="ann@example.com")
+    answered = threading.Event()
+    smtp.fail_with(lambda n, envelope: answered.wait(10) and None)
+    browser = urllib.request.build_opener(urllib.request.HTTPCookieProcessor())
+    form = browser.open(f"{live_server}/password/forgot", timeout=5).read().decode()
+    token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', form).group(1)
+    body = urllib.parse.urlencode({"email": "ann@example.com", "csrf_token": token}).encode()
+    page = browser.open(f"{live_server}/password/forgot", data=body, timeout=5).read().decode()
+    assert f"If an account uses ann@example.com, {SAID}" in page
+    assert smtp.messages == []
+    answered.set()
+    for _ in range(100):
+        if smtp.messages:
+            break
+        time.sleep(0.05)
+    assert len(smtp.to("ann@example.com")) == 1
 
 
 def test_a_link_stops_working_after_an_hour_and_a_forged_one_never_works(client, smtp, make_user):
