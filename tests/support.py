@@ -4,6 +4,7 @@ import email.policy
 import re
 import socket
 import threading
+import time
 from contextlib import contextmanager
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -127,6 +128,15 @@ class SMTPSink:
     def to(self, address):
         """Messages whose To header contains ``address``."""
         return [m for m in self.messages if address in m["To"]]
+
+    def arrived(self, address, timeout=5.0):
+        """Messages to ``address`` once at least one has come (or ``timeout`` seconds have
+        passed): mail sent after a response (``invites/after_response.py``) comes a moment
+        after the page."""
+        deadline = time.monotonic() + timeout
+        while not self.to(address) and time.monotonic() < deadline:
+            time.sleep(0.02)
+        return self.to(address)
 
     @staticmethod
     def text(message):

@@ -131,6 +131,11 @@ TABLE = {
     ),
     # Every account is verified: nothing is sent, back to the dashboard.
     ("/account/verify", "POST"): R(LOGIN, 302, 302, 302, 302, 302, 302),
+    # Name and username: every account changes its own.
+    ("/account/profile", "POST"): R(
+        LOGIN, C(302), C(302), C(302), C(302), C(302), C(302),
+        data={"name": "A New Name", "username": "a-new-username"},
+    ),
     # The time zone dates are shown in: every account sets its own.
     ("/account/time-zone", "POST"): R(
         LOGIN, C(302), C(302), C(302), C(302), C(302), C(302), data={"time_zone": "Europe/Paris"},

@@ -1,3 +1,5 @@
+from typing import Any
+
 from flask_wtf import FlaskForm
 from wtforms import (
     BooleanField, EmailField, Field, HiddenField, PasswordField, SelectField, StringField,
@@ -33,10 +35,13 @@ class LoginForm(FlaskForm):
     remember = BooleanField("Keep me logged in")
 
 
-class RegisterForm(FlaskForm):
-    name = StringField("Full name", validators=[DataRequired(), Length(max=120)],
+def name_field() -> StringField:
+    return StringField("Full name", validators=[DataRequired(), Length(max=120)],
                        render_kw={"autocomplete": "name"})
-    username = StringField(
+
+
+def username_field(**extra: Any) -> StringField:
+    return StringField(
         "Username",
         validators=[
             DataRequired(),
@@ -44,13 +49,26 @@ class RegisterForm(FlaskForm):
             Regexp(USERNAME_PATTERN, message="Use letters, digits, dots, dashes and underscores."),
         ],
         render_kw={"autocomplete": "username", "autocapitalize": "none", "spellcheck": "false"},
+        **extra,
     )
+
+
+class RegisterForm(FlaskForm):
+    name = name_field()
+    username = username_field()
     email = EmailField("Email", validators=[DataRequired(), Length(max=254)],
                        render_kw={"autocomplete": "email"})
     password = new_password_field("Password")
     confirm = repeat_password_field("Repeat password")
     # Filled by static/app.js with the browser's zone; empty without JavaScript (UTC).
     time_zone = HiddenField()
+
+
+class ProfileForm(FlaskForm):
+    """The name and username others see (in member lists, invitations, @mentions)."""
+
+    name = name_field()
+    username = username_field(description="Others can find you by it when they invite people.")
 
 
 class PasswordForm(FlaskForm):

@@ -8,7 +8,7 @@ from flask_login import current_user, login_required
 from invites.accounts import service, sessions
 from invites.accounts.models import User
 from invites.accounts.forms import (
-    ForgotPasswordForm, LoginForm, PasswordForm, RegisterForm, ResetPasswordForm, TimeZoneForm,
+    ForgotPasswordForm, LoginForm, PasswordForm, ProfileForm, RegisterForm, ResetPasswordForm, TimeZoneForm,
 )
 from invites.accounts.hints import ReturnHint, hint_for
 from invites.accounts.safety import safe_next
@@ -192,9 +192,11 @@ def resend_verification() -> ResponseReturnValue:
 
 
 def _account_page(password_form: PasswordForm | None = None,
-                  zone_form: TimeZoneForm | None = None) -> str:
+                  zone_form: TimeZoneForm | None = None, profile_form: ProfileForm | None = None) -> str:
     return render_template(
         "accounts/account.html", password_form=password_form or PasswordForm(formdata=None),
+        profile_form=profile_form or ProfileForm(
+            formdata=None, name=current_user.name, username=current_user.username),
         zone_form=zone_form or TimeZoneForm(formdata=None, time_zone=current_user.time_zone),
         session_count=sessions.count_sessions(current_user),
     )
@@ -204,6 +206,22 @@ def _account_page(password_form: PasswordForm | None = None,
 @login_required
 def account() -> ResponseReturnValue:
     return _account_page()
+
+
+@bp.route("/account/profile", methods=["POST"])
+@login_required
+@limiter.limit("10 per minute; 60 per hour")
+def change_profile() -> ResponseReturnValue:
+    form = ProfileForm()
+    if form.validate_on_submit():
+        with attempt(form) as saved:
+            changed = service.change_profile(
+                current_user._get_current_object(), form.name.data, form.username.data)
+        if saved:
+            if changed:
+                flash(f"Saved: you are {current_user.name} (@{current_user.username}).", "success")
+            return redirect(url_for("accounts.account"))
+    return _account_page(profile_form=form), 422
 
 
 @bp.route("/account/time-zone", methods=["POST"])

@@ -62,8 +62,7 @@ def register_user(name: str, username: str, email: str, password: str, verified:
         # The registration form is public: say it is taken, as every site must for
         # sign-up to work; login and join pages never reveal whether an address exists.
         raise DomainError("An account with this email already exists. Log in instead.", "email")
-    if db.session.scalar(db.select(User.id).filter_by(username=username)):
-        raise DomainError("This username is taken.", "username")
+    _require_free_username(username)
     user = User(name=name.strip(), username=username, email=email,
                 time_zone=known_zone(time_zone) or DEFAULT_ZONE)
     user.set_password(password)
@@ -207,6 +206,30 @@ def reset_password(user: User, new_password: str) -> bool:
     user.mark_verified()
     end_all_sessions(user)
     return confirmed
+
+
+def _require_free_username(username: str, keeping: User | None = None) -> None:
+    """Refuses ``username`` (already lower-cased) when another account has it."""
+    taken = db.select(User.id).filter_by(username=username)
+    if keeping is not None:
+        taken = taken.where(User.id != keeping.id)
+    if db.session.scalar(taken):
+        raise DomainError("This username is taken.", "username")
+
+
+def change_profile(user: User, name: str, username: str) -> bool:
+    """Give ``user`` this name and username (lower-cased, like at registration; another
+    account's is refused). The Members panels and their search follow (``orgs/models.py``);
+    activity already written keeps the name it was written with. True if anything changed."""
+    name, username = name.strip(), username.strip().lower()
+    if not name:
+        raise DomainError("Enter your name.", "name")
+    if username != user.username:
+        _require_free_username(username, keeping=user)
+    changed = (name, username) != (user.name, user.username)
+    user.name, user.username = name, username
+    db.session.flush()
+    return changed
 
 
 def set_time_zone(user: User, name: str) -> None:

@@ -1,5 +1,6 @@
 """Forgot your password? in Chromium on a 390 px phone: from the login page, the link
-mailed through a real SMTP server, a new password, and logging in with it."""
+mailed through a real SMTP server, a new password, logging in with it, and a new name and
+username on the Account page."""
 import pytest
 from playwright.sync_api import expect
 
@@ -24,7 +25,7 @@ def test_a_person_who_forgot_their_password_sets_a_new_one_from_the_mailed_link(
         page.get_by_role("button", name="Email me a link").click()
         expect(page.locator("main")).to_contain_text("If an account uses pat@example.com, we emailed it a link")
 
-        [message] = [m for m in smtp.to("pat@example.com") if m["Subject"] == "Choose a new password"]
+        [message] = [m for m in smtp.arrived("pat@example.com") if m["Subject"] == "Choose a new password"]
         [link] = [u for u in smtp.links(message) if "/password/reset/" in u]
         page.goto(link)
         expect(page.get_by_role("heading", name="Choose a new password")).to_be_visible()
@@ -40,5 +41,16 @@ def test_a_person_who_forgot_their_password_sets_a_new_one_from_the_mailed_link(
         page.get_by_label("Password", exact=True).fill(NEW)
         page.get_by_role("button", name="Log in").click()
         expect(page.locator("body > header")).to_contain_text("Pat Forgetful")  # logged in
+
+        # The account may have been opened by someone else with this address: its name and
+        # username are the owner's to change now.
+        page.goto(f"{live_server}/account")
+        assert_accessible(page)
+        assert wider_than_screen(page) == []
+        page.get_by_label("Full name").fill("Pat Remembered")
+        page.get_by_role("textbox", name="Username").fill("pat-r")
+        page.get_by_role("button", name="Save name and username").click()
+        expect(page.locator("main")).to_contain_text("Saved: you are Pat Remembered (@pat-r).")
+        expect(page.locator("body > header")).to_contain_text("Pat Remembered")
     finally:
         context.close()
