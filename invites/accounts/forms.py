@@ -6,7 +6,7 @@ from wtforms import (
 )
 from wtforms.validators import DataRequired, EqualTo, Length, Regexp, ValidationError
 
-from invites.forms import choices
+from invites.forms import FixedSelect, choices
 from invites.times import ZONE_CHOICES, known_zone
 
 USERNAME_PATTERN = r"^[A-Za-z0-9_.-]+$"
@@ -101,6 +101,6 @@ _ZONES = choices(ZONE_CHOICES)
 class TimeZoneForm(FlaskForm):
     # Checked by offered_zone, whose message says what to do ("Not a valid choice" does not).
     time_zone = SelectField(
-        "Time zone", choices=_ZONES, validate_choice=False, validators=[offered_zone],
+        "Time zone", choices=_ZONES, validate_choice=False, validators=[offered_zone], widget=FixedSelect(_ZONES),
         description="Dates and times on every page are shown in this zone.",
     )

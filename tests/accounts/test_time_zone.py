@@ -1,6 +1,7 @@
 """The "Time zone" setting: chosen on the Account page, guessed from the browser at
 registration (static/app.js fills a hidden field), UTC by default and without JavaScript."""
 import flask_migrate
+import pytest
 from sqlalchemy import inspect, text
 
 from invites.accounts.models import User
@@ -111,3 +112,17 @@ def test_migration_0009_adds_the_column_with_utc_and_takes_it_away(app, tmp_path
         assert db.session.scalar(text("SELECT time_zone FROM users")) == "UTC"
         db.session.remove()
         db.engine.dispose()
+
+
+@pytest.mark.parametrize("zone", ["Europe/Paris", "UTC", "America/Argentina/Buenos_Aires", "Nowhere/Zone", None])
+def test_the_zone_select_written_once_is_wtforms_own_markup(app, zone):
+    """The Account page's select writes its ~500 options once (invites/forms.FixedSelect)
+    and marks the chosen one: the markup is what WTForms writes each time."""
+    from wtforms.widgets import Select
+
+    from invites.accounts.forms import TimeZoneForm
+
+    with app.test_request_context("/account"):
+        field = TimeZoneForm(formdata=None, time_zone=zone).time_zone
+        assert field(**{"aria-describedby": "help"}) == Select()(field, **{"aria-describedby": "help"})
+        assert field().count(" selected ") == (zone in ("Europe/Paris", "UTC", "America/Argentina/Buenos_Aires"))
