@@ -179,3 +179,17 @@ class Invitation(GrantsAccessUntil, TokenHolder, Model):
 
     def __repr__(self) -> str:
         return f"<Invitation {self.email} {self.status}>"
+
+
+class InvitationDay(Model):
+    """How many of an organization's invitations were made on ``day`` with this stored
+    ``status`` and day of expiry, for the Overview's funnel. Written only by the database:
+    triggers on invitations keep it (migration 0021)."""
+
+    __tablename__ = "invitation_days"
+
+    org_id = db.Column(db.ForeignKey("organizations.id", ondelete="CASCADE"), primary_key=True)
+    day = db.Column(db.Date, primary_key=True)
+    status = db.Column(db.String(20), primary_key=True)
+    expires_day = db.Column(db.Date, primary_key=True)
+    invitations = db.Column(db.Integer, nullable=False)

@@ -183,6 +183,19 @@ def search_text(name: str | None, username: str | None, email: str | None) -> st
     )
 
 
+class MembershipDay(Model):
+    """How many of an organization's memberships began on ``day`` by ``way`` in (a
+    JoinedVia, "" when unknown), for the Overview's joins per week. Written only by the
+    database: triggers on memberships keep it (migration 0021)."""
+
+    __tablename__ = "membership_days"
+
+    org_id = db.Column(db.ForeignKey("organizations.id", ondelete="CASCADE"), primary_key=True)
+    day = db.Column(db.Date, primary_key=True)
+    way = db.Column(db.String(20), primary_key=True)
+    members = db.Column(db.Integer, nullable=False)
+
+
 @event.listens_for(Membership, "before_insert")
 def _fill_from_account(mapper: Mapper[Any], connection: Connection, membership: Membership) -> None:
     user = membership.__dict__.get("user")  # already loaded: no query

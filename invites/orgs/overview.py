@@ -9,20 +9,22 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import datetime, time, timedelta
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import ColumnElement, ScalarSelect, Select, String, and_, case, cast, func, literal, or_, select
+from sqlalchemy import (
+    ColumnElement, ScalarSelect, Select, String, and_, case, cast, func, literal, not_, or_, select, union_all,
+)
 from sqlalchemy.orm import joinedload
 
 from invites import policy
 from invites.clock import now
 from invites.extensions import db
 from invites.groups.models import Group, GroupMember
-from invites.invitations.models import Invitation, Status
+from invites.invitations.models import Invitation, InvitationDay, Status
 from invites.join_requests.models import JoinRequest, RequestStatus
 from invites.links.models import InviteLink
-from invites.orgs.models import JoinedVia, Membership
+from invites.orgs.models import JoinedVia, Membership, MembershipDay
 from invites.orgs.seats import seat_limit
 
 if TYPE_CHECKING:
@@ -192,27 +194,54 @@ def recent_joins(org: Organization, limit: int = LIST_LIMIT) -> Sequence[Members
 
 def _funnel_column(org: Organization, at: datetime, windows: Sequence[int]) -> ScalarSelect[str | None]:
     """For each shown status (a pending invitation past its expiry counts as expired), how
-    many invitations created in each window of days have it: one GROUP BY over the longest
-    window, as one string of ``"<status>:<count in window 1>:<count in window 2>…"`` cells
-    joined by commas (a scalar, so it rides along with another query)."""
-    shown = case(
-        (and_(Invitation.status == Status.PENDING, Invitation.expires_at <= at), Status.EXPIRED),
-        else_=Invitation.status,
-    )
+    many invitations created in each window of days have it, as one string of
+    ``"<status>:<count in window 1>:<count in window 2>…"`` cells joined by commas (a
+    scalar, so it rides along with another query).
+
+    It reads the counts per day (``invitation_days``, kept by the database) for the days
+    after the one each window starts in, and invitations themselves only where a day's
+    count can't say: those made on the day a window starts (part of it is outside), and
+    pending ones expiring today (expired or not, by the minute). So it costs the same at any
+    size, as long as a day does not hold thousands of invitations."""
     starts = [at - timedelta(days=days) for days in windows]
+    first = min(starts)
+    today = at.date()
+    # Whole days: a pending invitation whose day of expiry is over has expired; one that
+    # expires after today has not; today's are read one by one.
+    counted = InvitationDay
+    expiring_today = and_(counted.status == Status.PENDING, counted.expires_day == today)
+    from_days = select(
+        case((and_(counted.status == Status.PENDING, counted.expires_day < today), Status.EXPIRED),
+             else_=counted.status).label("shown"),
+        *[case((counted.day > start.date(), counted.invitations), else_=0).label(f"in_{n}")
+          for n, start in enumerate(starts)],
+    ).where(counted.org_id == org.id, counted.day > first.date(), not_(expiring_today))
+    # One by one: a window's first day, and the pending invitations expiring today.
+    midnight = datetime.combine(today, time())
+    pending_today = and_(Invitation.status == Status.PENDING, Invitation.expires_at >= midnight,
+                         Invitation.expires_at < midnight + timedelta(days=1))
+    first_days = [and_(Invitation.created_at >= start, Invitation.created_at < _next_midnight(start))
+                  for start in starts]
+    from_rows = select(
+        case((and_(Invitation.status == Status.PENDING, Invitation.expires_at <= at), Status.EXPIRED),
+             else_=Invitation.status).label("shown"),
+        *[case((or_(first_day, and_(pending_today, Invitation.created_at >= start)), 1), else_=0).label(f"in_{n}")
+          for n, (start, first_day) in enumerate(zip(starts, first_days))],
+    ).where(Invitation.org_id == org.id, Invitation.created_at >= first, or_(*first_days, pending_today))
+    both = union_all(from_days, from_rows).subquery("counted")
     grouped = (
-        select(shown.label("shown"), *[
-            func.sum(case((Invitation.created_at >= start, 1), else_=0)).label(f"in_{n}")
-            for n, start in enumerate(starts)
-        ])
-        .where(Invitation.org_id == org.id, Invitation.created_at >= min(starts))
-        .group_by(shown)
+        select(both.c.shown, *[func.sum(both.c[f"in_{n}"]).label(f"in_{n}") for n in range(len(starts))])
+        .group_by(both.c.shown)
         .subquery("funnels")
     )
     cell: ColumnElement[Any] = grouped.c.shown
     for n in range(len(starts)):
         cell = cell + ":" + cast(grouped.c[f"in_{n}"], String)
     return select(func.aggregate_strings(cell, ",")).select_from(grouped).scalar_subquery()
+
+
+def _next_midnight(at: datetime) -> datetime:
+    return datetime.combine(at.date() + timedelta(days=1), time())
 
 
 def _funnels_from(cells: str | None, windows: Sequence[int]) -> list[Funnel]:
@@ -246,23 +275,23 @@ def _week_starts(at: datetime, weeks: int) -> list[datetime]:
 
 
 def _weeks_column(org: Organization, starts: Sequence[datetime]) -> ScalarSelect[str | None]:
-    """New memberships in each week since ``starts[0]``, by way in, as one string of
-    ``"<week>:<way>:<count>"`` cells joined by commas (a scalar, so it rides along with
-    another query): one GROUP BY over a window of the (org_id, created_at) index. The week
-    is picked by comparing with each Monday, which reads the same on SQLite and PostgreSQL."""
+    """Memberships that began in each week since ``starts[0]`` (Mondays, midnight UTC), by
+    way in, as one string of ``"<week>:<way>:<count>"`` cells joined by commas (a scalar,
+    so it rides along with another query): the counts per day (``membership_days``, kept
+    by the database) summed by week, a few hundred rows at any size."""
+    counted = MembershipDay
     bucket = case(
-        *[(Membership.created_at >= start, index) for index, start in reversed(list(enumerate(starts)))]
+        *[(counted.day >= start.date(), index) for index, start in reversed(list(enumerate(starts)))]
     )
+    joins = func.sum(counted.members)
     grouped = (
-        select(bucket.label("week"), Membership.joined_via.label("way"), func.count().label("joins"))
-        .where(Membership.org_id == org.id, Membership.created_at >= starts[0])
-        .group_by(bucket, Membership.joined_via)
+        select(bucket.label("week"), counted.way.label("way"), joins.label("joins"))
+        .where(counted.org_id == org.id, counted.day >= starts[0].date())
+        .group_by(bucket, counted.way)
+        .having(joins > 0)  # a day's count stays at 0 once its members have left
         .subquery("weeks")
     )
-    cell = (
-        cast(grouped.c.week, String) + ":" + func.coalesce(grouped.c.way, "")
-        + ":" + cast(grouped.c.joins, String)
-    )
+    cell = cast(grouped.c.week, String) + ":" + grouped.c.way + ":" + cast(grouped.c.joins, String)
     return select(func.aggregate_strings(cell, ",")).select_from(grouped).scalar_subquery()
 
 
