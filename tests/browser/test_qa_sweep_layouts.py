@@ -37,3 +37,26 @@ def test_the_weekly_numbers_scroll_by_keyboard_and_keep_their_caption_on_a_phone
     assert_accessible(page)
     assert wider_than_screen(page) == []
 
+
+
+@pytest.mark.parametrize("viewport", [PHONE, DESKTOP], ids=["390", "1280"])
+def test_a_long_name_is_cut_to_one_line_in_the_header(page, live_server, make_user, browser_login, viewport):
+    name = ("Maximiliana Konstantinopoulou-Vanderbilt " * 3)[:120]
+    user = make_user(name=name)
+    page.set_viewport_size(viewport)
+    browser_login(page, user)
+    page.goto(f"{live_server}/")
+    menu = page.locator(".profile-menu > summary")
+    expect(menu).to_have_attribute("title", name)
+    expect(menu).to_have_accessible_name(name)
+    brand, button = page.locator(".brand").bounding_box(), menu.bounding_box()
+    # One line: the button is as tall as one line of the nav and level with the brand ...
+    assert button["height"] < 50, button
+    assert abs((brand["y"] + brand["height"] / 2) - (button["y"] + button["height"] / 2)) < 5, (brand, button)
+    # ... at most half the screen (400 px on a wide one), cut with an ellipsis, inside the screen.
+    assert button["width"] <= min(viewport["width"] / 2, 400), button
+    assert button["x"] + button["width"] <= viewport["width"], button
+    assert menu.evaluate("s => getComputedStyle(s.firstElementChild).textOverflow") == "ellipsis"
+    assert wider_than_screen(page) == []
+    menu.click()
+    expect(page.get_by_role("link", name="Account")).to_be_visible()
