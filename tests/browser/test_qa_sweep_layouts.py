@@ -60,3 +60,29 @@ def test_a_long_name_is_cut_to_one_line_in_the_header(page, live_server, make_us
     assert wider_than_screen(page) == []
     menu.click()
     expect(page.get_by_role("link", name="Account")).to_be_visible()
+
+
+def labels_spilling(page):
+    """The card tables' cells whose label (``td[data-label]::before``) is taller than the
+    cell, so that it runs into the next one: "Who may use it" over "Role"."""
+    page.wait_for_load_state("load")
+    return page.evaluate("""() => [...document.querySelectorAll('td[data-label]')]
+        .filter(td => td.offsetParent !== null)
+        .map(td => [td.dataset.label, parseFloat(getComputedStyle(td, '::before').height), td.clientHeight])
+        .filter(([label, labelHeight, cellHeight]) => labelHeight > cellHeight + .5)""")
+
+
+def test_card_labels_that_wrap_push_the_next_row_down_on_a_phone(
+        page, live_server, team, browser_login, make_link, make_invitation):
+    make_link(team.org, team.owner)
+    make_invitation(team.org, team.owner, "someone@example.com")
+    page.set_viewport_size(PHONE)
+    browser_login(page, team.owner)
+    for panel in ("links", "members", "invitations"):
+        page.goto(f"{live_server}/o/{team.org.slug}/manage/{panel}")
+        expect(page.locator("td[data-label]").first).to_be_visible()
+        assert labels_spilling(page) == [], panel
+    # The label that wrapped, and the one under it, each wholly inside its own cell.
+    page.goto(f"{live_server}/o/{team.org.slug}/manage/links")
+    who, role = (page.locator(f'td[data-label="{label}"]').bounding_box() for label in ("Who may use it", "Role"))
+    assert who["y"] + who["height"] <= role["y"] + .5, (who, role)
