@@ -159,11 +159,20 @@ def start_smtp_server(sink):
     return controller
 
 
-def serve_in_thread(app):
-    """Serve ``app`` on a free loopback port; returns (base_url, stop)."""
+def finish_after_response_work(timeout=10):
+    """Wait for the work responses started once sent (``invites/after_response.py``): a
+    test that closed a response then sees what it did, or that it did nothing."""
+    for thread in threading.enumerate():
+        if thread.name == "after-response":
+            thread.join(timeout)
+
+
+def serve_in_thread(app, threaded=True):
+    """Serve ``app`` on a free loopback port; returns (base_url, stop). ``threaded`` False:
+    one request at a time, as a gunicorn sync worker serves them."""
     from werkzeug.serving import make_server
 
-    server = make_server("127.0.0.1", 0, app, threaded=True)
+    server = make_server("127.0.0.1", 0, app, threaded=threaded)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
 

@@ -639,6 +639,9 @@ def csrf_token(client):
 # Who is logged in, not what the app holds: the matrix itself logs actors in and out, and
 # the rows that end sessions are marked ``session=True``. Not compared; kept by restore().
 SESSION_TABLES = {"user_sessions"}
+# Counts the database keeps from other tables (triggers, migration 0021): they change with
+# those, and restore() lets the triggers write them again from the rows it puts back.
+DERIVED_TABLES = {"membership_days", "invitation_days"}
 
 
 def _rows(table):
@@ -649,7 +652,7 @@ def _rows(table):
 def dump():
     """Every row of every table but the login sessions, in primary-key order."""
     state = {table.name: _rows(table) for table in db.metadata.sorted_tables
-             if table.name not in SESSION_TABLES}
+             if table.name not in SESSION_TABLES | DERIVED_TABLES}
     db.session.remove()
     return state
 

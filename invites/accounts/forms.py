@@ -6,6 +6,7 @@ from wtforms import (
 )
 from wtforms.validators import DataRequired, EqualTo, Length, Regexp, ValidationError
 
+from invites.accounts.service import clean_name
 from invites.forms import FixedSelect, choices
 from invites.times import ZONE_CHOICES, known_zone
 
@@ -36,13 +37,19 @@ class LoginForm(FlaskForm):
 
 
 def name_field() -> StringField:
-    return StringField("Full name", validators=[DataRequired(), Length(max=120)],
+    # Cleaned first (one line, no invisible characters), so the length is what is kept.
+    return StringField("Full name", filters=[clean_name], validators=[DataRequired(), Length(max=120)],
                        render_kw={"autocomplete": "name"})
+
+
+def _trimmed(value: str | None) -> str | None:
+    return value.strip() if isinstance(value, str) else value
 
 
 def username_field(**extra: Any) -> StringField:
     return StringField(
         "Username",
+        filters=[_trimmed],
         validators=[
             DataRequired(),
             Length(min=2, max=40),

@@ -210,7 +210,7 @@ def account() -> ResponseReturnValue:
 
 @bp.route("/account/profile", methods=["POST"])
 @login_required
-@limiter.limit("10 per minute; 60 per hour")
+@limiter.limit("10 per minute; 60 per hour", key_func=_logged_in_account)
 def change_profile() -> ResponseReturnValue:
     form = ProfileForm()
     if form.validate_on_submit():

@@ -6,14 +6,18 @@ from datetime import timezone
 from email_validator import EmailNotValidError, validate_email
 from flask import current_app
 from itsdangerous import BadSignature, SignatureExpired, TimestampSigner, URLSafeTimedSerializer
+from sqlalchemy import insert, literal, select
+from sqlalchemy.exc import IntegrityError
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from invites import clock
+from invites.activity.models import Activity
 from invites.accounts.models import User
 from invites.accounts.sessions import end_all_sessions, start_session
 from invites.errors import DomainError
 from invites.extensions import db
 from invites.mail.service import MailDeliveryError, external_url, send_mail
+from invites.orgs.models import Membership
 from invites.times import DEFAULT_ZONE, known_zone
 
 VERIFY_SALT = "verify-email"
@@ -48,6 +52,10 @@ def normalize_email(raw: str | None) -> str:
     return result.normalized.lower()
 
 
+EMAIL_TAKEN = "An account with this email already exists. Log in instead."
+USERNAME_TAKEN = "This username is taken."
+
+
 def find_user_by_email(email: str) -> User | None:
     return db.session.scalar(db.select(User).where(User.email == email.strip().lower()))
 
@@ -61,15 +69,20 @@ def register_user(name: str, username: str, email: str, password: str, verified:
     if find_user_by_email(email) is not None:
         # The registration form is public: say it is taken, as every site must for
         # sign-up to work; login and join pages never reveal whether an address exists.
-        raise DomainError("An account with this email already exists. Log in instead.", "email")
+        raise DomainError(EMAIL_TAKEN, "email")
     _require_free_username(username)
-    user = User(name=name.strip(), username=username, email=email,
+    user = User(name=clean_name(name), username=username, email=email,
                 time_zone=known_zone(time_zone) or DEFAULT_ZONE)
     user.set_password(password)
     if verified:
         user.mark_verified()
-    db.session.add(user)
-    db.session.flush()
+    try:
+        with db.session.begin_nested():  # taken between the checks and now: the same answers
+            db.session.add(user)
+    except IntegrityError as error:
+        taken_email = "email" in str(error.orig).lower()
+        raise DomainError(EMAIL_TAKEN if taken_email else USERNAME_TAKEN,
+                          "email" if taken_email else "username") from error
     return user
 
 
@@ -214,22 +227,58 @@ def _require_free_username(username: str, keeping: User | None = None) -> None:
     if keeping is not None:
         taken = taken.where(User.id != keeping.id)
     if db.session.scalar(taken):
-        raise DomainError("This username is taken.", "username")
+        raise DomainError(USERNAME_TAKEN, "username")
+
+
+# Bidirectional controls and invisible characters: a name holding them can read as
+# another's ("\u202e" turns the rest around) or differ from it unseen. Joiners (U+200C,
+# U+200D) stay: some scripts and emoji need them.
+_HIDDEN = dict.fromkeys(map(ord, "\u200b\u200e\u200f\u202a\u202b\u202c\u202d\u202e"
+                                 "\u2060\u2066\u2067\u2068\u2069\ufeff"))
+
+
+def clean_name(name: str | None) -> str:
+    """A name as it is kept: no invisible or direction-changing characters, and every run
+    of spaces, tabs and line breaks one space, trimmed (a name is one line everywhere)."""
+    return " ".join((name or "").translate(_HIDDEN).split())
 
 
 def change_profile(user: User, name: str, username: str) -> bool:
     """Give ``user`` this name and username (lower-cased, like at registration; another
-    account's is refused). The Members panels and their search follow (``orgs/models.py``);
-    activity already written keeps the name it was written with. True if anything changed."""
-    name, username = name.strip(), username.strip().lower()
+    account's is refused, also when it is taken at the same moment). The Members panels
+    and their search follow (``orgs/models.py``). Each of their organizations' activity
+    records the change with the old name and username, since every page shows an actor by
+    their current name. True if anything changed."""
+    name, username = clean_name(name), username.strip().lower()
     if not name:
         raise DomainError("Enter your name.", "name")
     if username != user.username:
         _require_free_username(username, keeping=user)
-    changed = (name, username) != (user.name, user.username)
-    user.name, user.username = name, username
-    db.session.flush()
-    return changed
+    before = (user.name, user.username)
+    if (name, username) == before:
+        return False
+    try:
+        with db.session.begin_nested():
+            user.name, user.username = name, username
+    except IntegrityError as error:  # taken between the check and now
+        raise DomainError(USERNAME_TAKEN, "username") from error
+    if before[1] == username:
+        summary = f"changed their name from “{before[0]}” to “{name}”"
+    elif before[0] == name:
+        summary = f"changed their username from @{before[1]} to @{username}"
+    else:
+        summary = f"changed their name from “{before[0]}” (@{before[1]}) to “{name}” (@{username})"
+    record_everywhere(user, "account.renamed", summary)
+    return True
+
+
+def record_everywhere(user: User, verb: str, summary: str) -> None:
+    """One activity line by ``user`` in each organization they belong to, in one INSERT."""
+    db.session.execute(insert(Activity).from_select(
+        ["org_id", "actor_id", "verb", "summary", "target_type", "target_id", "created_at"],
+        select(Membership.org_id, literal(user.id), literal(verb), literal(summary[:500]), literal("User"),
+               literal(user.id), literal(clock.now())).where(Membership.user_id == user.id),
+    ))
 
 
 def set_time_zone(user: User, name: str) -> None:
