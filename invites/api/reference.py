@@ -4,11 +4,13 @@ same document by a template (``/api/v1/docs``): no script, so it passes the app'
 Both are public, like any API documentation; neither says anything of an organization."""
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from flask import Blueprint, Flask, current_app, jsonify, render_template
 from flask.typing import ResponseReturnValue
 from flask_smorest import Api
+from markupsafe import Markup, escape
 
 from invites.api import schemas
 from invites.api.resources import bp as resources
@@ -68,6 +70,14 @@ def docs() -> ResponseReturnValue:
 
 
 METHODS = ("get", "post", "put", "patch", "delete")
+CODE_SPAN = re.compile(r"(`+)(.+?)\1")
+
+
+@bp.app_template_filter("code_spans")
+def code_spans(text: object) -> Markup:
+    """The document's text, escaped, its CommonMark code spans (`x`, and ``x`` from the
+    docstrings flask-smorest reads) shown as <code> rather than as backticks."""
+    return Markup(CODE_SPAN.sub(lambda m: f"<code>{m.group(2).strip()}</code>", str(escape(text or ""))))
 
 
 def _answers(spec: dict[str, Any], operation: dict[str, Any]) -> list[tuple[str, str]]:

@@ -86,3 +86,24 @@ def test_card_labels_that_wrap_push_the_next_row_down_on_a_phone(
     page.goto(f"{live_server}/o/{team.org.slug}/manage/links")
     who, role = (page.locator(f'td[data-label="{label}"]').bounding_box() for label in ("Who may use it", "Role"))
     assert who["y"] + who["height"] <= role["y"] + .5, (who, role)
+
+
+def test_the_api_reference_shows_code_not_backticks_and_keeps_bullets_on_the_first_line(page, live_server):
+    page.set_viewport_size(PHONE)
+    page.goto(f"{live_server}/api/v1/docs")
+    main = page.locator("main")
+    expect(main.locator("code", has_text="Authorization: Bearer <token>")).to_be_visible()
+    for name in ("url", "status", "search"):
+        expect(main.locator("code", has_text=name).first).to_be_attached()
+    assert "`" not in main.inner_text()
+    # Each operation's bullet sits on its first line, also when its endpoint wraps: an
+    # empty probe at the start of the item stands where the list marker is drawn.
+    misplaced = page.evaluate("""() => [...document.querySelectorAll('[aria-label="Operations"] li')].map(li => {
+        const probe = document.createElement('span');
+        li.prepend(probe);
+        const marker = probe.getBoundingClientRect(), first = li.querySelector('code').getClientRects()[0];
+        probe.remove();
+        return [li.querySelector('code').textContent, marker.bottom - first.top];
+    }).filter(([endpoint, below]) => below > 30)""")
+    assert misplaced == []
+    assert wider_than_screen(page) == []
