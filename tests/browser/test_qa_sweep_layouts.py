@@ -107,3 +107,32 @@ def test_the_api_reference_shows_code_not_backticks_and_keeps_bullets_on_the_fir
     }).filter(([endpoint, below]) => below > 30)""")
     assert misplaced == []
     assert wider_than_screen(page) == []
+
+
+def test_the_mail_preview_fits_its_frame_on_a_phone(page, live_server, team, browser_login):
+    page.set_viewport_size(PHONE)
+    browser_login(page, team.manager)
+    page.goto(f"{live_server}/o/{team.org.slug}/invitations/new")
+    page.get_by_label("Email addresses or members").fill("newbie@example.com")
+    page.get_by_label("Personal message (optional)").fill("See you soon.")
+    page.get_by_role("button", name="Preview email").click()
+    frame = page.frame_locator("iframe[title='HTML version of the invitation email']")
+    expect(frame.get_by_role("link", name="View invitation")).to_be_visible()
+    mail = page.frame(name="invite-preview-frame")
+    # Nothing wider than the frame: the card, its text, the button and the long address.
+    assert mail.evaluate("document.documentElement.scrollWidth <= window.innerWidth"), \
+        mail.evaluate("[document.documentElement.scrollWidth, window.innerWidth]")
+    assert mail.evaluate("window.innerWidth") < 340
+    assert wider_than_screen(page) == []
+
+
+def test_a_sent_invitation_fits_a_phone(page, team, smtp, make_invitation):
+    """The mail itself, its personal link (long, unbroken) and all, on a 390 px screen."""
+    make_invitation(team.org, team.owner, "newbie@example.com", message="See you soon.")
+    [message] = smtp.arrived("newbie@example.com")
+    page.set_viewport_size(PHONE)
+    page.set_content(smtp.html(message))
+    expect(page.get_by_role("link", name="View invitation")).to_be_visible()
+    assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
+    card = page.locator("table table").bounding_box()
+    assert card["width"] <= PHONE["width"] - 16, card
