@@ -5,6 +5,7 @@ import pytest
 from playwright.sync_api import expect
 
 from invites.extensions import db
+from invites.join_page import service as join_page
 from invites.orgs.models import JoinedVia, Membership, Role
 from tests.support import wider_than_screen
 
@@ -136,3 +137,30 @@ def test_a_sent_invitation_fits_a_phone(page, team, smtp, make_invitation):
     assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
     card = page.locator("table table").bounding_box()
     assert card["width"] <= PHONE["width"] - 16, card
+
+
+def test_copy_buttons_go_under_the_address_on_a_phone(page, live_server, team, browser_login, make_link):
+    team.org.plan = "premium"
+    db.session.commit()
+    page_row = join_page.page_of(team.org)
+    join_page.update_page(team.org, team.owner, page_row, enabled=True, slug=page_row.slug, groups=[], allowed_domains="")
+    db.session.commit()
+    link, _ = make_link(team.org, team.owner)
+    page.set_viewport_size(PHONE)
+    browser_login(page, team.owner)
+    for url, button in ((f"/o/{team.org.slug}/manage/join-page", "Copy to Clipboard"),
+                        (f"/o/{team.org.slug}/links/{link.id}", "Copy link")):
+        page.goto(live_server + url)
+        address = page.locator(".copy-row input")
+        copy = page.get_by_role("button", name=button)
+        expect(copy).to_be_visible()
+        field, under = address.bounding_box(), copy.bounding_box()
+        row = page.locator(".copy-row").bounding_box()
+        assert field["width"] >= row["width"] - 1, (url, field, row)
+        assert under["y"] >= field["y"] + field["height"], (url, field, under)
+        assert under["width"] >= row["width"] - 1, (url, under, row)
+        assert wider_than_screen(page) == []
+    # On a wide screen the button stays beside the field.
+    page.set_viewport_size(DESKTOP)
+    field, beside = address.bounding_box(), copy.bounding_box()
+    assert beside["x"] >= field["x"] + field["width"] and abs(beside["y"] - field["y"]) < 5, (field, beside)
