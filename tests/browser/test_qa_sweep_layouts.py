@@ -5,6 +5,7 @@ import pytest
 from playwright.sync_api import expect
 
 from invites.extensions import db
+from invites.groups.service import create_group
 from invites.join_page import service as join_page
 from invites.orgs.models import JoinedVia, Membership, Role
 from tests.support import wider_than_screen
@@ -164,3 +165,19 @@ def test_copy_buttons_go_under_the_address_on_a_phone(page, live_server, team, b
     page.set_viewport_size(DESKTOP)
     field, beside = address.bounding_box(), copy.bounding_box()
     assert beside["x"] >= field["x"] + field["width"] and abs(beside["y"] - field["y"]) < 5, (field, beside)
+
+
+def test_breadcrumbs_show_pico_separators(page, live_server, team, browser_login, make_link):
+    group = create_group(team.org, team.owner, "New Hires")
+    db.session.commit()
+    link, _ = make_link(team.org, team.owner)
+    page.set_viewport_size(PHONE)
+    browser_login(page, team.owner)
+    slug = team.org.slug
+    for url in (f"/o/{slug}/groups/{group.id}", f"/o/{slug}/links/{link.id}", f"/o/{slug}/join-links/new",
+                f"/o/{slug}/manage/invitations/email"):
+        page.goto(live_server + url)
+        first = page.get_by_role("navigation", name="breadcrumb").locator("li").first
+        expect(first).to_be_visible()
+        separator = first.evaluate("li => getComputedStyle(li, '::after').content")
+        assert separator not in ("none", "normal", '""'), (url, separator)
