@@ -181,3 +181,18 @@ def test_breadcrumbs_show_pico_separators(page, live_server, team, browser_login
         expect(first).to_be_visible()
         separator = first.evaluate("li => getComputedStyle(li, '::after').content")
         assert separator not in ("none", "normal", '""'), (url, separator)
+
+
+@pytest.mark.parametrize("width", [390, 1000])
+def test_the_compact_settings_menu_has_room_below_it(page, live_server, team, browser_login, width):
+    page.set_viewport_size({"width": width, "height": 844})
+    browser_login(page, team.owner)
+    for panel in ("links", "members", "invitations"):
+        page.goto(f"{live_server}/o/{team.org.slug}/manage/{panel}")
+        menu = page.locator(".settings-compact details.dropdown > summary")
+        expect(menu).to_be_visible()
+        bottom = menu.bounding_box()["y"] + menu.bounding_box()["height"]
+        # The panel's first content (its heading, "New Invite", a card) about 1rem below.
+        top = page.evaluate("""() => Math.min(...[...document.querySelectorAll('.panel *')]
+            .map(e => e.getBoundingClientRect()).filter(r => r.height > 0).map(r => r.top))""")
+        assert top - bottom >= 14, (panel, top - bottom)
