@@ -196,3 +196,15 @@ def test_the_compact_settings_menu_has_room_below_it(page, live_server, team, br
         top = page.evaluate("""() => Math.min(...[...document.querySelectorAll('.panel *')]
             .map(e => e.getBoundingClientRect()).filter(r => r.height > 0).map(r => r.top))""")
         assert top - bottom >= 14, (panel, top - bottom)
+
+
+def test_pages_name_their_icon_so_browsers_stop_asking_for_favicon_ico(page, live_server):
+    missing = []
+    page.on("response", lambda response: response.status == 404 and missing.append(response.url))
+    page.goto(f"{live_server}/login")
+    page.wait_for_load_state("load")
+    icon = page.locator('link[rel="icon"]')
+    expect(icon).to_have_attribute("type", "image/svg+xml")
+    response = page.request.get(live_server + icon.get_attribute("href"))
+    assert response.status == 200 and response.headers["content-type"].startswith("image/svg+xml")
+    assert missing == []
