@@ -208,3 +208,19 @@ def test_pages_name_their_icon_so_browsers_stop_asking_for_favicon_ico(page, liv
     response = page.request.get(live_server + icon.get_attribute("href"))
     assert response.status == 200 and response.headers["content-type"].startswith("image/svg+xml")
     assert missing == []
+
+
+def test_the_members_search_shows_its_whole_placeholder_on_a_phone(page, live_server, team, browser_login):
+    page.set_viewport_size(PHONE)
+    browser_login(page, team.owner)
+    page.goto(f"{live_server}/o/{team.org.slug}/manage/members")
+    search = page.get_by_label("Search members")
+    room, needed = search.evaluate("""input => {
+        const style = getComputedStyle(input), context = document.createElement('canvas').getContext('2d');
+        context.font = `${style.fontSize} ${style.fontFamily}`;
+        return [input.clientWidth - parseFloat(style.paddingLeft) - parseFloat(style.paddingRight),
+                context.measureText(input.placeholder).width];
+    }""")
+    assert needed <= room, (needed, room)
+    # Under its label, not beside it: its corners whole on both sides.
+    assert search.evaluate("e => getComputedStyle(e).borderTopLeftRadius === getComputedStyle(e).borderTopRightRadius")
