@@ -6,18 +6,16 @@ from datetime import timezone
 from email_validator import EmailNotValidError, validate_email
 from flask import current_app
 from itsdangerous import BadSignature, SignatureExpired, TimestampSigner, URLSafeTimedSerializer
-from sqlalchemy import insert, literal, select
 from sqlalchemy.exc import IntegrityError
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from invites import clock
-from invites.activity.models import Activity
 from invites.accounts.models import User
+from invites.activity.service import record_in_each_organization
 from invites.accounts.sessions import end_all_sessions, start_session
 from invites.errors import DomainError
 from invites.extensions import db
 from invites.mail.service import MailDeliveryError, external_url, send_mail
-from invites.orgs.models import Membership
 from invites.times import DEFAULT_ZONE, known_zone
 
 VERIFY_SALT = "verify-email"
@@ -268,17 +266,8 @@ def change_profile(user: User, name: str, username: str) -> bool:
         summary = f"changed their username from @{before[1]} to @{username}"
     else:
         summary = f"changed their name from “{before[0]}” (@{before[1]}) to “{name}” (@{username})"
-    record_everywhere(user, "account.renamed", summary)
+    record_in_each_organization(user, "account.renamed", summary)
     return True
-
-
-def record_everywhere(user: User, verb: str, summary: str) -> None:
-    """One activity line by ``user`` in each organization they belong to, in one INSERT."""
-    db.session.execute(insert(Activity).from_select(
-        ["org_id", "actor_id", "verb", "summary", "target_type", "target_id", "created_at"],
-        select(Membership.org_id, literal(user.id), literal(verb), literal(summary[:500]), literal("User"),
-               literal(user.id), literal(clock.now())).where(Membership.user_id == user.id),
-    ))
 
 
 def set_time_zone(user: User, name: str) -> None:

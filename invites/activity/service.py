@@ -6,11 +6,13 @@ from typing import TYPE_CHECKING
 
 from flask import g, has_app_context
 from flask_sqlalchemy.pagination import Pagination
-from sqlalchemy import insert
+from sqlalchemy import insert, literal, select
 from sqlalchemy.orm import joinedload
 
 from invites.activity.models import Activity
+from invites.clock import now
 from invites.extensions import db
+from invites.orgs.models import Membership
 from invites.pagination import paginate
 
 if TYPE_CHECKING:
@@ -68,6 +70,18 @@ def record_many(
     ]
     if rows:
         db.session.execute(insert(Activity), rows)
+
+
+def record_in_each_organization(user: User, verb: str, summary: str) -> None:
+    """One line by ``user``, about their own account, in each organization they belong to
+    (a rename: every page shows an actor by their current name), in one INSERT whatever
+    their number; the caller commits."""
+    db.session.execute(insert(Activity).from_select(
+        ["org_id", "actor_id", "verb", "summary", "target_type", "target_id", "created_at"],
+        select(Membership.org_id, literal(user.id), literal(verb), literal(_summary(summary)),
+               literal(type(user).__name__), literal(user.id), literal(now()))
+        .where(Membership.user_id == user.id),
+    ))
 
 
 def page_of_activity(org: Organization, page: int, per_page: int) -> Pagination:
